@@ -1,0 +1,45 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: install install-test system-deps run test fuzz bench vendor translations lint
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+system-deps:
+	sh scripts/install-system-deps.sh
+
+run: install
+	sh scripts/run.sh
+
+lint: install-test
+	$(BIN)/ruff check praatbox tests bench scripts app.py
+	$(BIN)/mypy praatbox
+
+test: install-test system-deps lint
+	sh scripts/run-tests.sh
+
+bench: install-test system-deps
+	sh scripts/run-in-netns.sh sh scripts/run-benchmarks.sh
+
+vendor:
+	sh scripts/vendor.sh
+
+translations: install-test
+	$(BIN)/pybabel extract -F babel.cfg -o praatbox/translations/messages.pot .
+	$(BIN)/pybabel update -i praatbox/translations/messages.pot -d praatbox/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d praatbox/translations

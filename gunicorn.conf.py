@@ -1,0 +1,30 @@
+"""Gunicorn settings: one gevent worker holds thousands of signaling sockets (FIELD-NOTES)."""
+
+import os
+import resource
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+# Room state lives in memory unless PRAATBOX_REDIS_URL is set: then more workers may share it.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1")) if os.environ.get("PRAATBOX_REDIS_URL") else 1
+worker_class = "gevent"
+worker_connections = int(os.environ.get("PRAATBOX_MAX_CONNECTIONS", "4000"))
+timeout = 60
+graceful_timeout = 10
+keepalive = 5
+accesslog = None  # access lines would carry room ids; errors still go to the error log
+errorlog = "-"
+loglevel = os.environ.get("PRAATBOX_LOG_LEVEL", "info")
+
+
+def _raise_open_file_limit() -> None:
+    """Each socket costs about two file descriptors; 1,024 leaves gunicorn deaf near 500."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2 * worker_connections + 256
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
+    _raise_open_file_limit()

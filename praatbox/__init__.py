@@ -1,0 +1,45 @@
+"""Praatbox: confidential video calls for counsellors and their clients."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+
+from praatbox.config import load_settings
+from praatbox.hub import MemoryHub
+from praatbox.rooms import RoomRegistry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web application: pages, HTMX partials and the signaling WebSocket."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.config.update(load_settings(os.environ, test_config))
+    registry = RoomRegistry(
+        max_participants=app.config["MAX_ROOM_PARTICIPANTS"],
+        empty_grace_seconds=app.config["ROOM_EMPTY_GRACE_SECONDS"],
+    )
+    app.extensions["praatbox.hub"] = MemoryHub(registry)
+
+    from praatbox import i18n, security
+    from praatbox.signaling import socket
+    from praatbox.views import home, pages, room
+
+    security.init_security(app)
+    i18n.init_i18n(app)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(room.bp)
+    app.register_blueprint(pages.bp)
+    socket.init_signaling(app)
+    return app

@@ -1,0 +1,84 @@
+"""Settings: built-in defaults, overridden by PRAATBOX_* environment, then by test_config."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any, Callable, Mapping
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGES = ("de", "nl", "en", "fr")
+MAX_MESSAGE_BYTES = 64 * 1024
+
+def _url_list(value: str) -> list[str]:
+    """Parse a comma-separated list; "none" means an explicitly empty list."""
+    if value.strip().lower() == "none":
+        return []
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Environment variable → (config key, parser).
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "PRAATBOX_SECRET_KEY": ("SECRET_KEY", str),
+    "PRAATBOX_PUBLIC_URL": ("PUBLIC_URL", str),
+    "PRAATBOX_REDIS_URL": ("REDIS_URL", str),
+    "PRAATBOX_TURN_SECRET": ("TURN_SECRET", str),
+    "PRAATBOX_TURN_URLS": ("TURN_URLS", lambda value: _url_list(value)),
+    "PRAATBOX_TURN_LISTEN": ("TURN_LISTEN", str),
+    "PRAATBOX_RELAY_URL": ("RELAY_URL", str),
+    "PRAATBOX_LANGUAGES": ("LANGUAGES", lambda value: tuple(_url_list(value))),
+    "PRAATBOX_OPERATOR_NAME": ("OPERATOR_NAME", str),
+    "PRAATBOX_OPERATOR_CONTACT": ("OPERATOR_CONTACT", str),
+}
+
+
+def default_settings() -> dict[str, Any]:
+    """Return the settings `make run` works with on a laptop."""
+    return {
+        "SECRET_KEY": None,
+        "PUBLIC_URL": "",
+        "REDIS_URL": "",
+        "TURN_SECRET": None,
+        "TURN_URLS": None,
+        "TURN_LISTEN": "0.0.0.0:3478",
+        "RELAY_URL": "",
+        "LANGUAGES": DEFAULT_LANGUAGES,
+        "OPERATOR_NAME": "",
+        "OPERATOR_CONTACT": "",
+        "TURN_CREDENTIAL_TTL_SECONDS": 12 * 3600,
+        "ROOM_EMPTY_GRACE_SECONDS": 120.0,
+        "MAX_ROOM_PARTICIPANTS": 6,
+        "SOCK_SERVER_OPTIONS": {
+            "ping_interval": 25,
+            # The codec rejects frames over 64 KiB with an error reply; the transport only
+            # hard-closes far beyond that, so one oversize frame does not cost the connection.
+            "max_message_size": 4 * MAX_MESSAGE_BYTES,
+        },
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "praatbox",
+    }
+
+
+def load_settings(
+    environ: Mapping[str, str], test_config: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, environment and test overrides; fill in a secret when none is given."""
+    settings = default_settings()
+    for name, (key, parse) in ENVIRONMENT.items():
+        value = environ.get(name)
+        if value:
+            settings[key] = parse(value)
+    if test_config:
+        settings.update(test_config)
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = secrets.token_urlsafe(32)
+        logger.warning(
+            "PRAATBOX_SECRET_KEY is not set: using a random key for this process only; "
+            "shared links and sessions break when it restarts"
+        )
+    if not settings["TURN_SECRET"]:
+        settings["TURN_SECRET"] = settings["SECRET_KEY"]
+    settings["SESSION_COOKIE_SECURE"] = str(settings["PUBLIC_URL"]).startswith("https://")
+    return settings

@@ -1,0 +1,1 @@
+"""The signaling WebSocket: wire codec (`protocol`) and the flask-sock handler (`socket`)."""

@@ -1,0 +1,123 @@
+"""Signaling wire codec: JSON text frames ⇄ validated dicts (see docs/signaling.md).
+
+Only the fields listed here survive decoding, so a client can never smuggle extra data (or a
+forged `from`) through the server to another participant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+from praatbox.config import MAX_MESSAGE_BYTES
+
+Message = dict[str, Any]
+
+MAX_SDP_CHARS = 60_000
+MAX_CANDIDATE_CHARS = 1_000
+PEER_ID_PATTERN = re.compile(r"^(relay|[A-Za-z0-9_-]{1,32})$")
+DESCRIPTION_TYPES = {"offer", "answer", "pranswer", "rollback"}
+
+
+class ProtocolError(ValueError):
+    """A frame that breaks the wire format; `code` goes back to the client in an error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _string(value: Any, name: str, max_chars: int) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError("bad-field", f"{name} must be a string")
+    if len(value) > max_chars:
+        raise ProtocolError("bad-field", f"{name} is too long")
+    return value
+
+
+def _description(value: Any) -> Message:
+    if not isinstance(value, dict):
+        raise ProtocolError("bad-field", "description must be an object")
+    kind = value.get("type")
+    if kind not in DESCRIPTION_TYPES:
+        raise ProtocolError("bad-field", "description.type is not offer, answer or rollback")
+    sdp = _string(value.get("sdp", ""), "description.sdp", MAX_SDP_CHARS)
+    return {"type": kind, "sdp": sdp}
+
+
+def _candidate(value: Any) -> Message | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ProtocolError("bad-field", "candidate must be an object or null")
+    candidate: Message = {
+        "candidate": _string(value.get("candidate", ""), "candidate.candidate", MAX_CANDIDATE_CHARS)
+    }
+    mid = value.get("sdpMid")
+    candidate["sdpMid"] = None if mid is None else _string(mid, "candidate.sdpMid", 64)
+    index = value.get("sdpMLineIndex")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool)
+                              or not 0 <= index < 1024):
+        raise ProtocolError("bad-field", "candidate.sdpMLineIndex must be a small integer")
+    candidate["sdpMLineIndex"] = index
+    fragment = value.get("usernameFragment")
+    if fragment is not None:
+        candidate["usernameFragment"] = _string(fragment, "candidate.usernameFragment", 256)
+    return candidate
+
+
+def _signal(frame: Message) -> Message:
+    to = frame.get("to")
+    if not isinstance(to, str) or not PEER_ID_PATTERN.match(to):
+        raise ProtocolError("bad-field", "to must name a participant")
+    data = frame.get("data")
+    if not isinstance(data, dict):
+        raise ProtocolError("bad-field", "data must be an object")
+    if "description" in data:
+        payload: Message = {"description": _description(data["description"])}
+    elif "candidate" in data:
+        payload = {"candidate": _candidate(data["candidate"])}
+    else:
+        raise ProtocolError("bad-field", "data needs a description or a candidate")
+    return {"type": "signal", "to": to, "data": payload}
+
+
+def _bare(kind: str) -> Callable[[Message], Message]:
+    return lambda frame: {"type": kind}
+
+
+CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
+    "signal": _signal,
+    "hangup": _bare("hangup"),
+    "ping": _bare("ping"),
+}
+
+
+def decode_client_frame(raw: str | bytes) -> Message:
+    """Parse and validate one frame from a browser; raise ProtocolError when it is not valid."""
+    if isinstance(raw, (bytes, bytearray)):
+        raise ProtocolError("bad-json", "frames must be JSON text")
+    if len(raw) > MAX_MESSAGE_BYTES or len(raw.encode()) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too-large", "frame is larger than 64 KiB")
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ProtocolError("bad-json", "frame is not valid JSON") from None
+    if not isinstance(frame, dict):
+        raise ProtocolError("bad-json", "frame must be a JSON object")
+    kind = frame.get("type")
+    decode = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    if decode is None:
+        raise ProtocolError("unknown-type", "unknown message type")
+    return decode(frame)
+
+
+def encode(message: Message) -> str:
+    """Serialise a server message as compact JSON text."""
+    return json.dumps(message, separators=(",", ":"))
+
+
+def error_message(code: str, message: str) -> Message:
+    return {"type": "error", "code": code, "message": message}

@@ -1,0 +1,174 @@
+"""The signaling WebSocket handler: authenticate before the upgrade, then decode, route, reply.
+
+Runs under gunicorn's gevent worker (see gunicorn.conf.py): every socket costs greenlets, not
+threads. Each socket has an outbound queue drained by its own writer, so a slow participant can
+never block the others.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import secrets
+import threading
+import time
+from typing import Any
+
+import simple_websocket.ws
+from flask import Blueprint, Flask, abort, current_app, request, session
+from flask_sock import Sock
+from wsproto.extensions import PerMessageDeflate
+
+from praatbox import membership
+from praatbox.rooms import RoomError
+from praatbox.security import same_origin
+from praatbox.signaling.protocol import ProtocolError, decode_client_frame, encode, error_message
+from praatbox.terms import is_room_id
+from praatbox.views import hub
+
+logger = logging.getLogger(__name__)
+
+RECEIVE_TIMEOUT_SECONDS = 5.0
+OUTBOX_MAX_MESSAGES = 512
+ABUSE_WINDOW_SECONDS = 60.0
+ABUSE_MAX_ERRORS = 10
+CLOSE_POLICY_VIOLATION = 1008
+
+bp = Blueprint("signaling", __name__)
+sock = Sock()
+
+# FIELD-NOTES: per-connection deflate state costs ~240 KB; without context takeover it is small.
+simple_websocket.ws.PerMessageDeflate = functools.partial(
+    PerMessageDeflate, client_no_context_takeover=True, server_no_context_takeover=True
+)
+
+
+class _SendAllSocket:
+    """Make the transport's `send` write everything: simple-websocket ignores short writes."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: bytes) -> int:
+        self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class SocketOutbox:
+    """A participant's outbound queue, drained in order by a writer of its own."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
+        self._writer = threading.Thread(target=self._drain, daemon=True)
+        self._writer.start()
+
+    def put(self, message: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(encode(message))
+        except queue.Full:
+            logger.warning("signaling: outbox full, closing a slow connection")
+            self._ws.connected = False
+
+    def close(self) -> None:
+        """Stop the writer once everything queued so far is sent."""
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:
+            pass
+        self._writer.join(timeout=2)
+
+    def _drain(self) -> None:
+        while True:
+            text = self._queue.get()
+            if text is None:
+                return
+            try:
+                self._ws.send(text)
+            except Exception:  # the peer is gone; the reader notices and cleans up
+                return
+
+
+@bp.before_request
+def _authorise_upgrade() -> None:
+    """Refuse foreign origins and browsers not admitted to the room, before any upgrade."""
+    if request.endpoint != "signaling.room_socket":
+        return
+    room_id = (request.view_args or {}).get("room_id", "")
+    if not is_room_id(room_id):
+        abort(404)
+    public_url = current_app.config["PUBLIC_URL"]
+    if not same_origin(request.headers.get("Origin"), request.host, public_url):
+        abort(403)
+    if membership.role_in(session, room_id) is None:
+        abort(403)
+    raw = request.environ.get("gunicorn.socket")
+    if raw is not None:
+        request.environ["gunicorn.socket"] = _SendAllSocket(raw)
+
+
+class _AbuseCounter:
+    """Count protocol errors in a sliding window; too many means the client is broken or hostile."""
+
+    def __init__(self) -> None:
+        self._times: list[float] = []
+
+    def too_many(self, now: float) -> bool:
+        self._times = [t for t in self._times if now - t < ABUSE_WINDOW_SECONDS]
+        self._times.append(now)
+        return len(self._times) > ABUSE_MAX_ERRORS
+
+
+@sock.route("/ws/<room_id>", bp=bp)
+def room_socket(ws: Any, room_id: str) -> None:
+    """Serve one participant for the life of their connection."""
+    moderator = membership.role_in(session, room_id) == membership.MODERATOR
+    peer_id = secrets.token_urlsafe(9)
+    outbox = SocketOutbox(ws)
+    rooms = hub()
+    try:
+        rooms.connect(room_id, peer_id, moderator, outbox)
+    except RoomError as error:
+        outbox.put(error_message(error.code, "you cannot join this room now"))
+        outbox.close()
+        ws.close(CLOSE_POLICY_VIOLATION, error.code)
+        return
+    reason = "disconnected"
+    abuse = _AbuseCounter()
+    try:
+        while ws.connected:
+            raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
+            if raw is None:
+                continue
+            try:
+                message = decode_client_frame(raw)
+                if message["type"] == "hangup":
+                    reason = "hangup"
+                    break
+                if message["type"] == "ping":
+                    outbox.put({"type": "pong"})
+                else:
+                    rooms.signal(room_id, peer_id, message["to"], message["data"])
+            except (ProtocolError, RoomError) as error:
+                code = error.code
+                logger.info("signaling: rejected a frame (%s)", code)
+                outbox.put(error_message(code, str(error) if isinstance(error, ProtocolError)
+                                         else "that participant is not in this room"))
+                if abuse.too_many(time.monotonic()):
+                    logger.info("signaling: closing a connection after repeated errors")
+                    outbox.close()
+                    ws.close(CLOSE_POLICY_VIOLATION, "too many bad messages")
+                    return
+    finally:
+        rooms.disconnect(room_id, peer_id, reason)
+        outbox.close()
+
+
+def init_signaling(app: Flask) -> None:
+    """Register the WebSocket route on the app."""
+    app.register_blueprint(bp)
+    sock.init_app(app)

@@ -1,0 +1,47 @@
+"""Help, privacy and self-test pages, plus health and metrics for the operator."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, make_response, render_template
+
+from praatbox.views import hub
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/faq")
+def faq() -> str:
+    return render_template("faq.html")
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("privacy.html")
+
+
+@bp.get("/check")
+def check() -> str:
+    return render_template("check.html")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    rooms, participants = hub().counts()
+    return jsonify(status="ok", rooms=rooms, participants=participants)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format; counts only, never room ids or terms."""
+    rooms, participants = hub().counts()
+    body = (
+        "# HELP praatbox_rooms Open rooms in this process.\n"
+        "# TYPE praatbox_rooms gauge\n"
+        f"praatbox_rooms {rooms}\n"
+        "# HELP praatbox_participants Connected participants in this process.\n"
+        "# TYPE praatbox_participants gauge\n"
+        f"praatbox_participants {participants}\n"
+    )
+    response = make_response(body, 200)
+    response.mimetype = "text/plain"
+    return response

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages the test suite drives for real, when they are missing.
+set -eu
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v turnutils_uclient >/dev/null 2>&1 || missing="$missing coturn"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v unshare >/dev/null 2>&1 || missing="$missing util-linux"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "missing:$missing — install them (as root: apt-get install$missing)" >&2
+    exit 1
+fi
+echo "installing Debian packages:$missing"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# coturn's package may start a system service; the tests run their own instances.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now coturn >/dev/null 2>&1 || true; fi
+pkill -x turnserver 2>/dev/null || true

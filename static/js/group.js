@@ -1,0 +1,199 @@
+// @ts-check
+/**
+ * Group mode: one RTCPeerConnection to the media relay. No DOM code here.
+ *
+ * The relay always offers (docs/signaling.md). Its first audio and video m-lines receive what
+ * this browser publishes; every other m-line carries one publisher, whose peer id is the
+ * MediaStream id. The relay re-offers on every join and leave: a publisher that left shows
+ * up as a transceiver that became inactive.
+ */
+
+/** Cap our upload: every participant's video goes through one server. */
+const VIDEO_MAX_BITRATE_BPS = 500_000;
+
+/**
+ * @typedef {{description: RTCSessionDescriptionInit} | {candidate: RTCIceCandidateInit}
+ *   | {error: {code: string, message: string}}} RelaySignal
+ */
+
+export class GroupSession {
+  /**
+   * @param {object} options
+   * @param {(data: object) => void} options.sendSignal sends `{type: "signal", to: "relay", data}`
+   * @param {MediaStream | null} [options.localStream]
+   * @param {(peerId: string, stream: MediaStream) => void} [options.onRemoteStream]
+   * @param {(peerId: string) => void} [options.onRemoteGone]
+   * @param {(state: RTCPeerConnectionState) => void} [options.onConnectionState]
+   * @param {(error: {code: string, message: string}) => void} [options.onError]
+   * @param {RTCIceServer[]} [options.iceServers] our TURN server, if any; never a third party
+   */
+  constructor({
+    sendSignal,
+    localStream = null,
+    onRemoteStream = () => {},
+    onRemoteGone = () => {},
+    onConnectionState = () => {},
+    onError = () => {},
+    iceServers = [],
+  }) {
+    this.sendSignal = sendSignal;
+    this.localStream = localStream;
+    this.onRemoteStream = onRemoteStream;
+    this.onRemoteGone = onRemoteGone;
+    this.onConnectionState = onConnectionState;
+    this.onError = onError;
+    /** The connection to the relay, exposed for getStats. */
+    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    /** @type {Map<RTCRtpTransceiver, string>} which publisher each receiving transceiver shows */
+    this.publisherOf = new Map();
+    /** @type {Map<string, MediaStream>} */
+    this.streams = new Map();
+    /** Signals are applied one at a time, in order. */
+    this.queue = Promise.resolve();
+    this.closed = false;
+
+    this.pc.addEventListener("icecandidate", (event) => {
+      // A null candidate (end of gathering) needs no message: the relay ignores it anyway.
+      if (event.candidate && event.candidate.candidate) {
+        this.sendSignal({ candidate: event.candidate.toJSON() });
+      }
+    });
+    this.pc.addEventListener("connectionstatechange", () => {
+      this.onConnectionState(this.pc.connectionState);
+    });
+    this.pc.addEventListener("track", (event) => this.handleTrack(event));
+  }
+
+  /**
+   * Apply a signal from the relay: an offer, an ICE candidate, or an error report.
+   * @param {RelaySignal} data
+   * @returns {Promise<void>}
+   */
+  handleSignal(data) {
+    this.queue = this.queue
+      .then(() => this.applySignal(data))
+      .catch((error) => console.warn("group: signal failed", error));
+    return this.queue;
+  }
+
+  /** @param {RelaySignal} data */
+  async applySignal(data) {
+    if (this.closed) return;
+    if ("description" in data && data.description.type === "offer") {
+      await this.pc.setRemoteDescription(data.description);
+      await this.attachLocalTracks();
+      this.preferVp8();
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      const answer = /** @type {RTCSessionDescription} */ (this.pc.localDescription);
+      this.sendSignal({ description: { type: answer.type, sdp: answer.sdp } });
+      await this.capVideoBitrate();
+      this.forgetGonePublishers();
+    } else if ("candidate" in data && data.candidate && data.candidate.candidate) {
+      await this.pc.addIceCandidate(data.candidate);
+    } else if ("error" in data) {
+      this.onError(data.error);
+    }
+  }
+
+  /**
+   * Use a new camera/microphone stream (or none) from now on, without renegotiating.
+   * @param {MediaStream | null} stream
+   */
+  setLocalStream(stream) {
+    this.localStream = stream;
+    return this.attachLocalTracks();
+  }
+
+  close() {
+    this.closed = true;
+    this.pc.close();
+    for (const peerId of this.streams.keys()) this.onRemoteGone(peerId);
+    this.streams.clear();
+    this.publisherOf.clear();
+  }
+
+  /** The transceivers the relay receives on: the first audio and the first video m-line. */
+  publishingTransceivers() {
+    /** @type {{audio?: RTCRtpTransceiver, video?: RTCRtpTransceiver}} */
+    const found = {};
+    for (const transceiver of this.pc.getTransceivers()) {
+      const kind = /** @type {"audio" | "video"} */ (transceiver.receiver.track.kind);
+      if (!found[kind]) found[kind] = transceiver;
+    }
+    return found;
+  }
+
+  async attachLocalTracks() {
+    const publishing = this.publishingTransceivers();
+    for (const kind of /** @type {const} */ (["audio", "video"])) {
+      const transceiver = publishing[kind];
+      if (!transceiver || transceiver.currentDirection === "stopped") continue;
+      const tracks = this.localStream ? this.localStream.getTracks() : [];
+      const track = tracks.find((t) => t.kind === kind) || null;
+      transceiver.direction = "sendonly";
+      if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+    }
+  }
+
+  /** VP8 passes through the relay untouched (encrypted frames included); H.264 does not. */
+  preferVp8() {
+    const capabilities = window.RTCRtpReceiver.getCapabilities?.("video");
+    if (!capabilities) return;
+    const vp8 = capabilities.codecs.filter((c) => /^video\/(vp8|rtx)$/i.test(c.mimeType));
+    for (const transceiver of this.pc.getTransceivers()) {
+      if (transceiver.receiver.track.kind !== "video" || !transceiver.setCodecPreferences) continue;
+      try {
+        transceiver.setCodecPreferences(vp8);
+      } catch (error) {
+        console.warn("group: cannot prefer VP8", error);
+      }
+    }
+  }
+
+  async capVideoBitrate() {
+    const sender = this.publishingTransceivers().video?.sender;
+    if (!sender || !sender.track) return;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings || parameters.encodings.length === 0) parameters.encodings = [{}];
+    if (parameters.encodings[0].maxBitrate === VIDEO_MAX_BITRATE_BPS) return;
+    parameters.encodings[0].maxBitrate = VIDEO_MAX_BITRATE_BPS;
+    try {
+      await sender.setParameters(parameters);
+    } catch (error) {
+      console.warn("group: cannot cap the video bitrate", error);
+    }
+  }
+
+  /** @param {RTCTrackEvent} event */
+  handleTrack(event) {
+    const stream = event.streams[0];
+    if (!stream) return;
+    const peerId = stream.id;
+    this.publisherOf.set(event.transceiver, peerId);
+    event.track.addEventListener("ended", () => this.forgetGonePublishers());
+    if (this.streams.get(peerId) !== stream) {
+      this.streams.set(peerId, stream);
+      this.onRemoteStream(peerId, stream);
+    }
+  }
+
+  /** Report publishers none of whose transceivers still receive anything. */
+  forgetGonePublishers() {
+    const active = new Set();
+    for (const [transceiver, peerId] of this.publisherOf) {
+      const direction = transceiver.currentDirection;
+      const live = transceiver.receiver.track.readyState === "live";
+      if (live && (direction === "recvonly" || direction === "sendrecv")) {
+        active.add(peerId);
+      } else {
+        this.publisherOf.delete(transceiver);
+      }
+    }
+    for (const peerId of [...this.streams.keys()]) {
+      if (!active.has(peerId)) {
+        this.streams.delete(peerId);
+        this.onRemoteGone(peerId);
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// One peer-to-peer connection, with "perfect negotiation" (webrtc/samples). No UI code here.
+
+export class PeerLink {
+  /**
+   * @param {{peerId: string, polite: boolean, iceServers: RTCIceServer[],
+   *          iceTransportPolicy?: RTCIceTransportPolicy, localStream: MediaStream | null,
+   *          sendSignal: (data: object) => void, onStream: (stream: MediaStream) => void,
+   *          onConnectionState: (state: string) => void}} options
+   */
+  constructor(options) {
+    this.peerId = options.peerId;
+    this.polite = options.polite;
+    this.sendSignal = options.sendSignal;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.settingRemoteAnswer = false;
+    const pc = new RTCPeerConnection({
+      iceServers: options.iceServers,
+      iceTransportPolicy: options.iceTransportPolicy || "all",
+    });
+    this.pc = pc;
+    this.senders = { audio: null, video: null };
+    this.attachLocal(options.localStream);
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        this.sendSignal({ description: pc.localDescription });
+      } catch (error) {
+        console.warn("offer failed", error);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      this.sendSignal({ candidate: candidate ? candidate.toJSON() : null });
+    };
+    pc.ontrack = ({ track, streams }) => {
+      options.onStream(streams[0] || new MediaStream([track]));
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "failed") pc.restartIce();
+      options.onConnectionState(pc.connectionState);
+    };
+  }
+
+  /** Send our camera and microphone, or ask to receive only when we have none. */
+  attachLocal(stream) {
+    for (const kind of ["audio", "video"]) {
+      const track = stream ? stream.getTracks().find((t) => t.kind === kind) : undefined;
+      if (track) {
+        this.senders[kind] = this.pc.addTrack(track, /** @type {MediaStream} */ (stream));
+      } else {
+        this.pc.addTransceiver(kind, { direction: "recvonly" });
+      }
+    }
+  }
+
+  /** Swap the outgoing video (blur, screen share) without renegotiating. */
+  async replaceVideo(track) {
+    if (this.senders.video) await this.senders.video.replaceTrack(track);
+  }
+
+  /** Apply an offer, answer or ICE candidate from the other side. */
+  async handleSignal(data) {
+    const pc = this.pc;
+    if (data.description) {
+      const description = data.description;
+      const readyForOffer =
+        !this.makingOffer && (pc.signalingState === "stable" || this.settingRemoteAnswer);
+      const collision = description.type === "offer" && !readyForOffer;
+      this.ignoreOffer = !this.polite && collision;
+      if (this.ignoreOffer) return;
+      this.settingRemoteAnswer = description.type === "answer";
+      await pc.setRemoteDescription(description);
+      this.settingRemoteAnswer = false;
+      if (description.type === "offer") {
+        await pc.setLocalDescription();
+        this.sendSignal({ description: pc.localDescription });
+      }
+    } else if ("candidate" in data) {
+      try {
+        await pc.addIceCandidate(data.candidate || undefined);
+      } catch (error) {
+        if (!this.ignoreOffer) console.warn("candidate rejected", error);
+      }
+    }
+  }
+
+  close() {
+    this.pc.close();
+  }
+}

@@ -1,0 +1,40 @@
+// Read what a peer connection really does from live getStats(): never assume a figure.
+
+/**
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<{framesDecoded: number, videoBytesReceived: number, audioBytesReceived: number,
+ *                    candidateType: string | null, connectionState: string}>}
+ */
+export async function summarise(pc) {
+  const report = await pc.getStats();
+  const byId = new Map();
+  report.forEach((entry) => byId.set(entry.id, entry));
+  let framesDecoded = 0;
+  let videoBytesReceived = 0;
+  let audioBytesReceived = 0;
+  let pair = null;
+  report.forEach((entry) => {
+    if (entry.type === "inbound-rtp" && entry.kind === "video") {
+      framesDecoded += entry.framesDecoded || 0;
+      videoBytesReceived += entry.bytesReceived || 0;
+    } else if (entry.type === "inbound-rtp" && entry.kind === "audio") {
+      audioBytesReceived += entry.bytesReceived || 0;
+    } else if (entry.type === "transport" && entry.selectedCandidatePairId) {
+      pair = byId.get(entry.selectedCandidatePairId) || pair;
+    }
+  });
+  let candidateType = null;
+  if (pair) {
+    const local = byId.get(pair.localCandidateId);
+    const remote = byId.get(pair.remoteCandidateId);
+    const types = [local && local.candidateType, remote && remote.candidateType];
+    candidateType = types.includes("relay") ? "relay" : types[0] || null;
+  }
+  return {
+    framesDecoded,
+    videoBytesReceived,
+    audioBytesReceived,
+    candidateType,
+    connectionState: pc.connectionState,
+  };
+}

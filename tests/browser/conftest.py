@@ -1,0 +1,64 @@
+"""Real headless Chromium (Debian package) driven by Playwright, inside a loopback-only netns."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.browser.fake_camera import write_test_clip
+from tests.live import start_web
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def interfaces() -> list[str]:
+    lines = Path("/proc/net/dev").read_text().splitlines()[2:]
+    return [line.split(":", 1)[0].strip() for line in lines]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    if interfaces() != ["lo"]:
+        pytest.fail("browser tests must run in a loopback-only network namespace: use `make test`"
+                    f" (interfaces here: {interfaces()})")
+    clip = write_test_clip(tmp_path_factory.mktemp("media") / "camera.y4m")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS + [f"--use-file-for-fake-video-capture={clip}"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    server = start_web(tmp_path_factory.mktemp("web"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_person(browser, web):
+    """Open independent browser contexts (separate cookies, like separate devices)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(permissions=["camera", "microphone"], base_url=web.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

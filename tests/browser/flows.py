@@ -1,0 +1,52 @@
+"""What people do in the browser, as reusable steps for the browser tests and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from playwright.sync_api import Page
+
+
+def fill_terms(page: Page, name: str, location: str, word: str) -> None:
+    page.goto("/?lang=en")
+    page.get_by_test_id("term-name").fill(name)
+    page.get_by_test_id("term-location").fill(location)
+    page.get_by_test_id("term-word").fill(word)
+
+
+def start_session(page: Page, terms: tuple[str, str, str]) -> None:
+    fill_terms(page, *terms)
+    page.get_by_test_id("start").click()
+    page.wait_for_url("**/r/*")
+
+
+def join_session(page: Page, terms: tuple[str, str, str]) -> None:
+    fill_terms(page, *terms)
+    page.get_by_test_id("join").click()
+    page.wait_for_url("**/r/*")
+
+
+def state(page: Page) -> dict[str, Any]:
+    return page.evaluate("window.praatbox.state()")
+
+
+def wait_for_state(page: Page, check, timeout: float = 20.0, what: str = "state") -> dict[str, Any]:
+    """Poll the debug API until `check(state)` holds; fail with the last state seen."""
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            last = state(page)
+        except Exception:  # the page may be navigating (waiting screen → room)
+            last = {}
+        if last and check(last):
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}; last state: {last}")
+
+
+def receiving_media(current: dict[str, Any], frames: int = 10) -> bool:
+    """True when some remote peer's video is decoding and its audio arriving."""
+    return any(m["framesDecoded"] >= frames and m["audioBytesReceived"] > 0
+               and m["connectionState"] == "connected" for m in current["media"].values())

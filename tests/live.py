@@ -1,0 +1,104 @@
+"""Real servers for tests: gunicorn with the gevent worker, exactly as the Procfile runs it."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT_SECONDS = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A gunicorn process serving the app on 127.0.0.1; `log()` returns everything it logged."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """Start gunicorn with the production config and wait until /healthz answers."""
+    port = free_port()
+    log_path = tmp_path / f"web-{port}.log"
+    environment = dict(os.environ)
+    environment.update({
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PRAATBOX_SECRET_KEY": "live-test-secret",
+        "PRAATBOX_TURN_URLS": "none",
+        "PRAATBOX_LOG_LEVEL": "debug",
+    })
+    environment.update(env or {})
+    log = open(log_path, "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(server.url + "/healthz", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"gunicorn did not answer:\n{server.log()}")
+
+
+@dataclass
+class HttpUser:
+    """A browser-less visitor with its own cookie jar (the signed session holds room roles)."""
+
+    base: str
+    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+
+    def __post_init__(self) -> None:
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> tuple[str, str]:
+        with self.opener.open(self.base + path, timeout=10) as response:
+            return response.geturl(), response.read().decode()
+
+    def enter(self, action: str, terms: dict[str, str]) -> str:
+        """Submit the home form (`start` or `join`); return the room URL path it leads to."""
+        _, html = self.get("/")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert token
+        data = urllib.parse.urlencode(dict(terms, csrf_token=token.group(1))).encode()
+        with self.opener.open(self.base + "/" + action, data=data, timeout=10) as response:
+            return urllib.parse.urlsplit(response.geturl()).path
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
