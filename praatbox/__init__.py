@@ -10,7 +10,9 @@ from flask import Flask
 
 from praatbox.config import load_settings
 from praatbox.hub import MemoryHub
+from praatbox.passwords import AttemptLimiter
 from praatbox.rooms import RoomRegistry
+from praatbox.terms import room_fingerprint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,8 +31,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     registry = RoomRegistry(
         max_participants=app.config["MAX_ROOM_PARTICIPANTS"],
         empty_grace_seconds=app.config["ROOM_EMPTY_GRACE_SECONDS"],
+        fingerprint=room_fingerprint(app.config["SECRET_KEY"]),
     )
     app.extensions["praatbox.hub"] = MemoryHub(registry)
+    app.extensions["praatbox.attempts"] = AttemptLimiter()
 
     from praatbox import i18n, security
     from praatbox.signaling import socket

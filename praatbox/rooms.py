@@ -1,15 +1,17 @@
-"""Room membership and message routing as plain state: no sockets, no Flask, time passed in.
+"""Room membership, moderation and message routing as plain state: no sockets, no Flask.
 
-Every method returns the messages to deliver (`Send` decisions); the caller does the I/O. This keeps
-the rules testable and lets a Redis-backed hub reuse them.
+Time is passed in and every method returns decisions (`Send`, `Close`); the caller does the I/O.
+This keeps the rules testable and lets a Redis-backed hub reuse them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Union
 
 Message = dict[str, Any]
+RECENT_TERMS_SECONDS = 24 * 3600.0
+ROOM_ATTEMPTS_WARNING = 20
 
 
 class RoomError(Exception):
@@ -30,6 +32,14 @@ class UnknownPeer(RoomError):
     code = "unknown-peer"
 
 
+class Banned(RoomError):
+    code = "kicked"
+
+
+class NotModerator(RoomError):
+    code = "not-allowed"
+
+
 @dataclass(frozen=True)
 class Send:
     """Deliver `message` to the participant `peer`."""
@@ -38,9 +48,21 @@ class Send:
     message: Message
 
 
+@dataclass(frozen=True)
+class Close:
+    """Disconnect `peer` (after what was sent to it so far)."""
+
+    peer: str
+    reason: str
+
+
+Decision = Union[Send, Close]
+
+
 @dataclass
 class Participant:
     peer_id: str
+    visitor: str
     moderator: bool
     joined_at: float
 
@@ -50,77 +72,192 @@ class Room:
     room_id: str
     opened_at: float
     participants: dict[str, Participant] = field(default_factory=dict)
+    lobby: dict[str, Participant] = field(default_factory=dict)
+    banned: set[str] = field(default_factory=set)
+    password_hash: bytes | None = None
+    lock_version: int = 0
+    waiting_room: bool = False
+    failed_attempts: int = 0
     empty_since: float | None = None
 
     @property
     def mode(self) -> str:
         return "p2p"
 
-    def others(self, peer_id: str) -> list[str]:
-        return [p for p in self.participants if p != peer_id]
+    @property
+    def locked(self) -> bool:
+        return self.password_hash is not None
+
+    def moderators(self) -> list[str]:
+        return [p.peer_id for p in self.participants.values() if p.moderator]
+
+    def must_knock(self, newcomer: Participant) -> bool:
+        """Knock when the waiting room is on, or a locked room already holds its two people."""
+        if newcomer.moderator:
+            return False
+        return self.waiting_room or (self.locked and len(self.participants) >= 2)
 
 
 class RoomRegistry:
-    """All open rooms of this process."""
+    """All open rooms of this process, plus fingerprints of recently ended ones."""
 
-    def __init__(self, max_participants: int = 6, empty_grace_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        max_participants: int = 6,
+        empty_grace_seconds: float = 120.0,
+        fingerprint: Callable[[str], str] = lambda room_id: room_id,
+    ) -> None:
         self.max_participants = max_participants
         self.empty_grace_seconds = empty_grace_seconds
+        self.fingerprint = fingerprint
         self.rooms: dict[str, Room] = {}
+        self.recently_ended: dict[str, float] = {}
+
+    # -- opening, joining, leaving -------------------------------------------------------------
 
     def open(self, room_id: str, now: float) -> None:
         """Open a room for its counsellor (idempotent: re-entering keeps who is inside)."""
-        room = self.rooms.get(room_id)
-        if room is None:
+        if room_id not in self.rooms:
             self.rooms[room_id] = Room(room_id, opened_at=now, empty_since=now)
 
     def is_open(self, room_id: str) -> bool:
         return room_id in self.rooms
 
-    def join(self, room_id: str, peer_id: str, moderator: bool, now: float) -> list[Send]:
-        """Add a connected participant; tell the others, then welcome the newcomer."""
-        room = self.rooms.get(room_id)
-        if room is None:
-            raise RoomNotOpen(room_id)
-        if len(room.participants) >= self.max_participants:
+    def get(self, room_id: str) -> Room | None:
+        return self.rooms.get(room_id)
+
+    def recently_used(self, room_id: str, now: float) -> bool:
+        """Tell whether a room with these terms ended less than 24 hours ago."""
+        ended = self.recently_ended.get(self.fingerprint(room_id))
+        return ended is not None and now - ended < RECENT_TERMS_SECONDS
+
+    def join(
+        self, room_id: str, peer_id: str, visitor: str, moderator: bool, now: float
+    ) -> list[Decision]:
+        """Admit a connected participant, or put them in the lobby to knock."""
+        room = self._room(room_id)
+        if visitor in room.banned and not moderator:
+            raise Banned(room_id)
+        if len(room.participants) + len(room.lobby) >= self.max_participants:
             raise RoomFull(room_id)
-        existing = list(room.participants)
-        room.participants[peer_id] = Participant(peer_id, moderator, now)
+        newcomer = Participant(peer_id, visitor, moderator, now)
         room.empty_since = None
-        sends = [Send(other, {"type": "peer-joined", "peer": peer_id}) for other in existing]
+        if room.must_knock(newcomer):
+            room.lobby[peer_id] = newcomer
+            knock = {"type": "knock", "peer": peer_id}
+            decisions: list[Decision] = [Send(m, knock) for m in room.moderators()]
+            return decisions + [Send(peer_id, {"type": "knocking"})]
+        return self._enter(room, newcomer)
+
+    def _enter(self, room: Room, newcomer: Participant) -> list[Decision]:
+        existing = list(room.participants)
+        room.participants[newcomer.peer_id] = newcomer
+        decisions: list[Decision] = [
+            Send(other, {"type": "peer-joined", "peer": newcomer.peer_id}) for other in existing
+        ]
         welcome = {
             "type": "welcome",
-            "self": peer_id,
-            "moderator": moderator,
+            "self": newcomer.peer_id,
+            "moderator": newcomer.moderator,
             "peers": existing,
             "mode": room.mode,
+            "locked": room.locked,
+            "waitingRoom": room.waiting_room,
+            "knocking": list(room.lobby) if newcomer.moderator else [],
         }
-        sends.append(Send(peer_id, welcome))
-        return sends
+        decisions.append(Send(newcomer.peer_id, welcome))
+        return decisions
 
-    def leave(self, room_id: str, peer_id: str, reason: str, now: float) -> list[Send]:
-        """Remove a participant and tell the others why they left."""
+    def leave(self, room_id: str, peer_id: str, reason: str, now: float) -> list[Decision]:
+        """Remove a participant (or a knocker) and tell the others why they left."""
         room = self.rooms.get(room_id)
-        if room is None or room.participants.pop(peer_id, None) is None:
+        if room is None:
             return []
-        if not room.participants:
+        if room.lobby.pop(peer_id, None) is not None:
+            notice = {"type": "knock-withdrawn", "peer": peer_id}
+            return [Send(m, notice) for m in room.moderators()]
+        if room.participants.pop(peer_id, None) is None:
+            return []
+        if not room.participants and not room.lobby:
             room.empty_since = now
         notice = {"type": "peer-left", "peer": peer_id, "reason": reason}
         return [Send(other, notice) for other in room.participants]
 
     def route_signal(
         self, room_id: str, sender: str, recipient: str, data: dict[str, Any]
-    ) -> list[Send]:
+    ) -> list[Decision]:
         """Forward an offer, answer or candidate to one other participant of the same room."""
-        room = self.rooms.get(room_id)
-        if room is None or sender not in room.participants:
-            raise RoomNotOpen(room_id)
+        room = self._room(room_id)
+        if sender not in room.participants:
+            raise NotModerator(room_id)
         if recipient == sender or recipient not in room.participants:
             raise UnknownPeer(recipient)
         return [Send(recipient, {"type": "signal", "from": sender, "data": data})]
 
+    # -- the counsellor's controls -------------------------------------------------------------
+
+    def admit(self, room_id: str, moderator: str, peer_id: str) -> list[Decision]:
+        room = self._moderated(room_id, moderator)
+        knocker = room.lobby.pop(peer_id, None)
+        if knocker is None:
+            raise UnknownPeer(peer_id)
+        return self._enter(room, knocker)
+
+    def deny(self, room_id: str, moderator: str, peer_id: str) -> list[Decision]:
+        room = self._moderated(room_id, moderator)
+        if room.lobby.pop(peer_id, None) is None:
+            raise UnknownPeer(peer_id)
+        return [Send(peer_id, {"type": "denied"}), Close(peer_id, "denied")]
+
+    def kick(self, room_id: str, moderator: str, peer_id: str) -> list[Decision]:
+        """Remove a participant for good: their browser session cannot come back."""
+        room = self._moderated(room_id, moderator)
+        target = room.participants.get(peer_id) or room.lobby.get(peer_id)
+        if target is None or peer_id == moderator:
+            raise UnknownPeer(peer_id)
+        room.banned.add(target.visitor)
+        room.participants.pop(peer_id, None)
+        room.lobby.pop(peer_id, None)
+        notice = {"type": "peer-left", "peer": peer_id, "reason": "kicked"}
+        decisions: list[Decision] = [Send(other, notice) for other in room.participants]
+        return decisions + [Send(peer_id, {"type": "kicked"}), Close(peer_id, "kicked")]
+
+    def end(self, room_id: str, moderator: str, now: float) -> list[Decision]:
+        """End the session for everyone and forget the room and its password."""
+        room = self._moderated(room_id, moderator)
+        everyone = list(room.participants) + list(room.lobby)
+        del self.rooms[room_id]
+        self.recently_ended[self.fingerprint(room_id)] = now
+        notices: list[Decision] = [Send(p, {"type": "ended"}) for p in everyone]
+        return notices + [Close(p, "ended") for p in everyone]
+
+    def set_password(self, room_id: str, password_hash: bytes) -> list[Decision]:
+        """Lock (or re-lock) the room; everyone inside is told."""
+        room = self._room(room_id)
+        room.password_hash = password_hash
+        room.lock_version += 1
+        notice = {"type": "locked", "locked": True}
+        return [Send(p, notice) for p in room.participants]
+
+    def set_waiting_room(self, room_id: str, moderator: str, on: bool) -> list[Decision]:
+        room = self._moderated(room_id, moderator)
+        room.waiting_room = on
+        notice = {"type": "waiting-room", "on": on}
+        return [Send(m, notice) for m in room.moderators()]
+
+    def record_failed_attempt(self, room_id: str) -> list[Decision]:
+        """Count a wrong password; warn the moderators once the count gets suspicious."""
+        room = self._room(room_id)
+        room.failed_attempts += 1
+        if room.failed_attempts % ROOM_ATTEMPTS_WARNING:
+            return []
+        notice = {"type": "attempts-warning", "count": room.failed_attempts}
+        return [Send(m, notice) for m in room.moderators()]
+
+    # -- housekeeping --------------------------------------------------------------------------
+
     def sweep(self, now: float) -> list[str]:
-        """Forget rooms that stayed empty longer than the grace period; return their ids."""
+        """Forget rooms that stayed empty past the grace period, and old fingerprints."""
         expired = [
             room_id
             for room_id, room in self.rooms.items()
@@ -128,8 +265,26 @@ class RoomRegistry:
         ]
         for room_id in expired:
             del self.rooms[room_id]
+            self.recently_ended[self.fingerprint(room_id)] = now
+        self.recently_ended = {
+            key: ended for key, ended in self.recently_ended.items()
+            if now - ended < RECENT_TERMS_SECONDS
+        }
         return expired
 
     def counts(self) -> tuple[int, int]:
         """Return (open rooms, connected participants) for health and metrics."""
         return len(self.rooms), sum(len(r.participants) for r in self.rooms.values())
+
+    def _room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise RoomNotOpen(room_id)
+        return room
+
+    def _moderated(self, room_id: str, peer_id: str) -> Room:
+        room = self._room(room_id)
+        actor = room.participants.get(peer_id)
+        if actor is None or not actor.moderator:
+            raise NotModerator(room_id)
+        return room

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Callable
 
 MAX_TERM_CHARS = 40
 ROOM_ID_CHARS = 20  # 100 bits of base32
@@ -78,6 +79,15 @@ class Terms:
         message = "\x1f".join((self.name, self.location, self.word)).encode()
         digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
         return base64.b32encode(digest).decode().lower()[:ROOM_ID_CHARS]
+
+
+def room_fingerprint(secret: str) -> Callable[[str], str]:
+    """Return the keyed hash under which an ended room is remembered for the reuse warning."""
+
+    def fingerprint(room_id: str) -> str:
+        return hmac.new(secret.encode(), b"ended:" + room_id.encode(), hashlib.sha256).hexdigest()
+
+    return fingerprint
 
 
 def is_room_id(value: str) -> bool:

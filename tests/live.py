@@ -88,8 +88,13 @@ class HttpUser:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def get(self, path: str) -> tuple[str, str]:
-        with self.opener.open(self.base + path, timeout=10) as response:
-            return response.geturl(), response.read().decode()
+        """Return (final URL, body), also for error statuses (their pages matter too)."""
+        try:
+            with self.opener.open(self.base + path, timeout=10) as response:
+                return response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.geturl(), error.read().decode()
 
     def enter(self, action: str, terms: dict[str, str]) -> str:
         """Submit the home form (`start` or `join`); return the room URL path it leads to."""

@@ -88,10 +88,31 @@ def _bare(kind: str) -> Callable[[Message], Message]:
     return lambda frame: {"type": kind}
 
 
+def _about_peer(kind: str) -> Callable[[Message], Message]:
+    def decode(frame: Message) -> Message:
+        peer = frame.get("peer")
+        if not isinstance(peer, str) or not PEER_ID_PATTERN.match(peer):
+            raise ProtocolError("bad-field", "peer must name a participant")
+        return {"type": kind, "peer": peer}
+
+    return decode
+
+
+def _waiting_room(frame: Message) -> Message:
+    if not isinstance(frame.get("on"), bool):
+        raise ProtocolError("bad-field", "on must be true or false")
+    return {"type": "waiting-room", "on": frame["on"]}
+
+
 CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "signal": _signal,
     "hangup": _bare("hangup"),
     "ping": _bare("ping"),
+    "end": _bare("end"),
+    "admit": _about_peer("admit"),
+    "deny": _about_peer("deny"),
+    "kick": _about_peer("kick"),
+    "waiting-room": _waiting_room,
 }
 
 

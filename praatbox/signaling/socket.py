@@ -33,6 +33,7 @@ RECEIVE_TIMEOUT_SECONDS = 5.0
 OUTBOX_MAX_MESSAGES = 512
 ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
+CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
 
 bp = Blueprint("signaling", __name__)
@@ -64,6 +65,7 @@ class SocketOutbox:
     def __init__(self, ws: Any) -> None:
         self._ws = ws
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
+        self._closing_reason = ""
         self._writer = threading.Thread(target=self._drain, daemon=True)
         self._writer.start()
 
@@ -74,23 +76,36 @@ class SocketOutbox:
             logger.warning("signaling: outbox full, closing a slow connection")
             self._ws.connected = False
 
+    def end(self, reason: str) -> None:
+        """Close the connection once everything queued so far is sent (kick, deny, end)."""
+        self._closing_reason = reason
+        self._stop()
+
     def close(self) -> None:
         """Stop the writer once everything queued so far is sent."""
+        self._stop()
+        self._writer.join(timeout=2)
+
+    def _stop(self) -> None:
         try:
             self._queue.put_nowait(None)
         except queue.Full:
-            pass
-        self._writer.join(timeout=2)
+            self._ws.connected = False
 
     def _drain(self) -> None:
         while True:
             text = self._queue.get()
             if text is None:
-                return
+                break
             try:
                 self._ws.send(text)
             except Exception:  # the peer is gone; the reader notices and cleans up
                 return
+        if self._closing_reason:
+            try:
+                self._ws.close(CLOSE_NORMAL, self._closing_reason)
+            except Exception:  # already closed by the other side
+                pass
 
 
 @bp.before_request
@@ -104,7 +119,8 @@ def _authorise_upgrade() -> None:
     public_url = current_app.config["PUBLIC_URL"]
     if not same_origin(request.headers.get("Origin"), request.host, public_url):
         abort(403)
-    if membership.role_in(session, room_id) is None:
+    lock = hub().lock_state(room_id)
+    if membership.entry(session, room_id, lock) not in (membership.MODERATOR, membership.CLIENT):
         abort(403)
     raw = request.environ.get("gunicorn.socket")
     if raw is not None:
@@ -127,11 +143,12 @@ class _AbuseCounter:
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
     moderator = membership.role_in(session, room_id) == membership.MODERATOR
+    visitor = membership.visitor_id(session)
     peer_id = secrets.token_urlsafe(9)
     outbox = SocketOutbox(ws)
     rooms = hub()
     try:
-        rooms.connect(room_id, peer_id, moderator, outbox)
+        rooms.connect(room_id, peer_id, visitor, moderator, outbox)
     except RoomError as error:
         outbox.put(error_message(error.code, "you cannot join this room now"))
         outbox.close()
@@ -152,12 +169,11 @@ def room_socket(ws: Any, room_id: str) -> None:
                 if message["type"] == "ping":
                     outbox.put({"type": "pong"})
                 else:
-                    rooms.signal(room_id, peer_id, message["to"], message["data"])
+                    rooms.handle(room_id, peer_id, message)
             except (ProtocolError, RoomError) as error:
                 code = error.code
                 logger.info("signaling: rejected a frame (%s)", code)
-                outbox.put(error_message(code, str(error) if isinstance(error, ProtocolError)
-                                         else "that participant is not in this room"))
+                outbox.put(error_message(code, _error_text(error)))
                 if abuse.too_many(time.monotonic()):
                     logger.info("signaling: closing a connection after repeated errors")
                     outbox.close()
@@ -166,6 +182,17 @@ def room_socket(ws: Any, room_id: str) -> None:
     finally:
         rooms.disconnect(room_id, peer_id, reason)
         outbox.close()
+
+
+def _error_text(error: ProtocolError | RoomError) -> str:
+    """Say what went wrong without echoing anything the client sent."""
+    if isinstance(error, ProtocolError):
+        return error.message
+    return {
+        "unknown-peer": "that participant is not in this room",
+        "not-allowed": "only the counsellor may do that",
+        "room-not-open": "this room is closed",
+    }.get(error.code, "not allowed")
 
 
 def init_signaling(app: Flask) -> None:

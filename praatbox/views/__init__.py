@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, current_app, make_response, redirect, request
 
 from praatbox.hub import MemoryHub
 
 
 def hub() -> MemoryHub:
     """Return the application's room hub."""
-    hub_: MemoryHub = current_app.extensions["praatbox.hub"]
-    return hub_
+    rooms: MemoryHub = current_app.extensions["praatbox.hub"]
+    return rooms
+
+
+def client_redirect(target: str) -> Response:
+    """Redirect a plain form post with 303, an HTMX request with HX-Redirect."""
+    if request.headers.get("HX-Request"):
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = target
+        return response
+    return make_response(redirect(target, 303))

@@ -7,7 +7,6 @@ from flask import (
     Response,
     current_app,
     make_response,
-    redirect,
     render_template,
     request,
     session,
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from praatbox import membership
 from praatbox.i18n import current_language
 from praatbox.terms import TERM_FIELDS, TermError, Terms, draw_words
-from praatbox.views import hub
+from praatbox.views import client_redirect, hub
 
 bp = Blueprint("home", __name__)
 
@@ -41,25 +40,19 @@ def _term_error_text(error: TermError) -> str:
     return messages[error.reason]
 
 
-def _render_form(status: int, error: TermError | None = None) -> Response:
+def _render_form(
+    status: int, error: TermError | None = None, reused: bool = False
+) -> Response:
     values = {field: request.form.get(field, "")[:200] for field in TERM_FIELDS}
     context = {
         "values": values,
         "error": _term_error_text(error) if error else None,
         "error_field": error.field if error else None,
+        "reused": reused,
         "words": draw_words(current_language(), WORDS_OFFERED),
     }
     template = "partials/_terms_form.html" if request.headers.get("HX-Request") else "home.html"
     return make_response(render_template(template, **context), status)
-
-
-def _go_to_room(room_id: str) -> Response:
-    target = url_for("room.show", room_id=room_id)
-    if request.headers.get("HX-Request"):
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = target
-        return response
-    return make_response(redirect(target, 303))
 
 
 @bp.get("/")
@@ -87,9 +80,13 @@ def start() -> Response:
         room_id = _room_id_from_form()
     except TermError as error:
         return _render_form(422, error)
-    hub().open_room(room_id)
+    rooms = hub()
+    if (not rooms.room_is_open(room_id) and rooms.recently_used(room_id)
+            and not request.form.get("reuse")):
+        return _render_form(409, reused=True)
+    rooms.open_room(room_id)
     membership.grant(session, room_id, membership.MODERATOR)
-    return _go_to_room(room_id)
+    return client_redirect(url_for("room.show", room_id=room_id))
 
 
 @bp.post("/join")
@@ -100,4 +97,4 @@ def join() -> Response:
     except TermError as error:
         return _render_form(422, error)
     membership.grant(session, room_id, membership.CLIENT)
-    return _go_to_room(room_id)
+    return client_redirect(url_for("room.show", room_id=room_id))

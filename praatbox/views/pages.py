@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, make_response, render_template
+from flask import Blueprint, Response, abort, jsonify, make_response, render_template
 
+from praatbox.i18n import LANGUAGE_NAMES
+from praatbox.terms import word_list
 from praatbox.views import hub
 
 bp = Blueprint("pages", __name__)
@@ -22,6 +24,17 @@ def privacy() -> str:
 @bp.get("/check")
 def check() -> str:
     return render_template("check.html")
+
+
+@bp.get("/wordlist/<lang>.json")
+def wordlist(lang: str) -> Response:
+    """The word list safety words are drawn from (the browser derives them itself)."""
+    if lang not in LANGUAGE_NAMES:
+        abort(404)
+    response = jsonify(list(word_list(lang)))
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/healthz")

@@ -1,15 +1,32 @@
-"""The call page, and the waiting screen a client sees until the counsellor has started."""
+"""The call page, the password prompt, and the waiting screen shown until the counsellor starts."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, abort, current_app, make_response, render_template, session
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import gettext as _
 
 from praatbox import membership
 from praatbox.ice import ice_servers_for_request
+from praatbox.passwords import (
+    MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS,
+    AttemptLimiter,
+    hash_password,
+    password_matches,
+)
 from praatbox.terms import is_room_id
-from praatbox.views import hub
+from praatbox.views import client_redirect, hub
 
 bp = Blueprint("room", __name__, url_prefix="/r")
 
@@ -20,24 +37,36 @@ def _checked_room_id(room_id: str) -> str:
     return room_id
 
 
+def _limiter() -> AttemptLimiter:
+    limiter: AttemptLimiter = current_app.extensions["praatbox.attempts"]
+    return limiter
+
+
 @bp.get("/<room_id>")
 def show(room_id: str) -> Response:
-    """Show the call, or the waiting screen while the room is not open yet."""
+    """Show the call, or what stands before it: waiting screen, password prompt, or refusal."""
     room_id = _checked_room_id(room_id)
-    role = membership.role_in(session, room_id)
-    if role == membership.MODERATOR:
+    status = membership.entry(session, room_id, hub().lock_state(room_id))
+    if status == "closed":
+        return make_response(render_template("waiting.html", room_id=room_id))
+    if status == "kicked":
+        return make_response(render_template("kicked.html"), 403)
+    if status == "password":
+        return make_response(render_template("password.html", room_id=room_id, error=None))
+    if status == membership.MODERATOR:
         hub().open_room(room_id)  # a counsellor re-entering after the room was forgotten
-    elif not hub().room_is_open(room_id):
-        return make_response(render_template("waiting.html", room_id=room_id), 200)
-    else:
-        role = membership.CLIENT
-        membership.grant(session, room_id, role)
+    membership.grant(session, room_id, status)
+    lock = hub().lock_state(room_id)
     config = {
         "roomId": room_id,
-        "moderator": role == membership.MODERATOR,
+        "moderator": status == membership.MODERATOR,
+        "language": session.get("lang") or request.accept_languages.best or "en",
         "iceServers": ice_servers_for_request(current_app.config, time.time()),
     }
-    return make_response(render_template("room.html", room_id=room_id, config=config), 200)
+    return make_response(render_template(
+        "room.html", room_id=room_id, config=config, moderator=config["moderator"],
+        locked=bool(lock and lock.password_hash), password_error=None,
+    ))
 
 
 @bp.get("/<room_id>/waiting")
@@ -49,3 +78,52 @@ def waiting(room_id: str) -> Response:
         response = make_response("", 200)
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+def _password_prompt(room_id: str, error: str, status: int) -> Response:
+    template = "partials/_password_prompt.html" if request.headers.get("HX-Request") else (
+        "password.html")
+    return make_response(render_template(template, room_id=room_id, error=error), status)
+
+
+@bp.post("/<room_id>/password")
+def unlock(room_id: str) -> Response:
+    """Check a client's password; wrong guesses are slowed down and counted for the room."""
+    room_id = _checked_room_id(room_id)
+    lock = hub().lock_state(room_id)
+    if lock is None or lock.password_hash is None:
+        return client_redirect(f"/r/{room_id}")
+    key = f"{room_id}:{membership.visitor_id(session)}"
+    wait = _limiter().retry_after(key, time.monotonic())
+    if wait > 0:
+        message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
+                    seconds=int(wait) + 1)
+        return _password_prompt(room_id, message, 429)
+    if password_matches(request.form.get("password", "")[:MAX_PASSWORD_CHARS], lock.password_hash):
+        _limiter().succeeded(key)
+        membership.remember_unlock(session, room_id, lock.version)
+        membership.grant(session, room_id, membership.CLIENT)
+        return client_redirect(f"/r/{room_id}")
+    _limiter().failed(key, time.monotonic())
+    hub().record_failed_attempt(room_id)
+    return _password_prompt(room_id, _("That password is not right. Please try again."), 422)
+
+
+@bp.post("/<room_id>/lock")
+def lock(room_id: str) -> Response:
+    """Let the moderator set or change the room password (an HTMX partial on the call page)."""
+    room_id = _checked_room_id(room_id)
+    if membership.role_in(session, room_id) != membership.MODERATOR:
+        abort(403)
+    password = request.form.get("password", "")
+    error = None
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        error = _("Use between %(low)d and %(high)d characters.", low=MIN_PASSWORD_CHARS,
+                  high=MAX_PASSWORD_CHARS)
+    elif not hub().room_is_open(room_id):
+        abort(404)
+    else:
+        hub().set_password(room_id, hash_password(password))
+    return make_response(render_template(
+        "partials/_password_form.html", room_id=room_id, locked=error is None,
+        password_error=error), 422 if error else 200)

@@ -38,3 +38,21 @@ export async function summarise(pc) {
     connectionState: pc.connectionState,
   };
 }
+
+/**
+ * The DTLS certificate fingerprints the connection really uses (ours and theirs).
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<{local: string, remote: string} | null>}
+ */
+export async function fingerprints(pc) {
+  const report = await pc.getStats();
+  const byId = new Map();
+  report.forEach((entry) => byId.set(entry.id, entry));
+  for (const entry of byId.values()) {
+    if (entry.type !== "transport" || !entry.localCertificateId || !entry.remoteCertificateId) continue;
+    const local = byId.get(entry.localCertificateId);
+    const remote = byId.get(entry.remoteCertificateId);
+    if (local && remote) return { local: local.fingerprint, remote: remote.fingerprint };
+  }
+  return null;
+}

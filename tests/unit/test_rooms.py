@@ -1,6 +1,15 @@
 import pytest
 
-from praatbox.rooms import RoomFull, RoomNotOpen, RoomRegistry, Send, UnknownPeer
+from praatbox.rooms import (
+    Banned,
+    Close,
+    NotModerator,
+    RoomFull,
+    RoomNotOpen,
+    RoomRegistry,
+    Send,
+    UnknownPeer,
+)
 
 
 def opened(**kwargs):
@@ -9,66 +18,122 @@ def opened(**kwargs):
     return registry
 
 
+def with_two(**kwargs):
+    registry = opened(**kwargs)
+    registry.join("room", "mod", "v-mod", moderator=True, now=1)
+    registry.join("room", "b", "v-b", moderator=False, now=2)
+    return registry
+
+
+def sent_to(decisions, peer):
+    return [d.message for d in decisions if isinstance(d, Send) and d.peer == peer]
+
+
 def test_nobody_can_join_a_room_that_was_not_started():
     with pytest.raises(RoomNotOpen):
-        RoomRegistry().join("room", "a", moderator=False, now=0)
+        RoomRegistry().join("room", "a", "v", moderator=False, now=0)
 
 
 def test_newcomer_is_welcomed_with_the_others_and_they_are_told():
     registry = opened()
-    assert registry.join("room", "a", moderator=True, now=1) == [
-        Send("a", {"type": "welcome", "self": "a", "moderator": True, "peers": [], "mode": "p2p"})]
-    sends = registry.join("room", "b", moderator=False, now=2)
-    assert sends == [
-        Send("a", {"type": "peer-joined", "peer": "b"}),
-        Send("b", {"type": "welcome", "self": "b", "moderator": False, "peers": ["a"],
-                   "mode": "p2p"}),
-    ]
+    (welcome,) = sent_to(registry.join("room", "a", "va", True, 1), "a")
+    assert welcome["type"] == "welcome" and welcome["peers"] == [] and welcome["moderator"]
+    decisions = registry.join("room", "b", "vb", False, 2)
+    assert sent_to(decisions, "a") == [{"type": "peer-joined", "peer": "b"}]
+    (welcome,) = sent_to(decisions, "b")
+    assert welcome["peers"] == ["a"] and welcome["moderator"] is False
+    assert welcome["locked"] is False and welcome["mode"] == "p2p"
 
 
-def test_third_participant_sees_both_others():
-    registry = opened()
-    registry.join("room", "a", True, 1)
-    registry.join("room", "b", False, 2)
-    sends = registry.join("room", "c", False, 3)
-    assert [s.peer for s in sends] == ["a", "b", "c"]
-    assert sends[-1].message["peers"] == ["a", "b"]
+def test_third_participant_of_an_open_room_sees_both_others():
+    registry = with_two()
+    (welcome,) = sent_to(registry.join("room", "c", "vc", False, 3), "c")
+    assert welcome["peers"] == ["mod", "b"]
 
 
 def test_room_has_a_participant_limit():
-    registry = opened(max_participants=2)
-    registry.join("room", "a", True, 1)
-    registry.join("room", "b", False, 2)
+    registry = with_two(max_participants=2)
     with pytest.raises(RoomFull):
-        registry.join("room", "c", False, 3)
+        registry.join("room", "c", "vc", False, 3)
 
 
 def test_leaving_tells_the_others_why():
-    registry = opened()
-    registry.join("room", "a", True, 1)
-    registry.join("room", "b", False, 2)
+    registry = with_two()
     assert registry.leave("room", "b", "hangup", 3) == [
-        Send("a", {"type": "peer-left", "peer": "b", "reason": "hangup"})]
+        Send("mod", {"type": "peer-left", "peer": "b", "reason": "hangup"})]
     assert registry.leave("room", "b", "hangup", 3) == []
 
 
 def test_signal_is_stamped_with_the_sender_and_stays_in_the_room():
-    registry = opened()
+    registry = with_two()
     registry.open("other", 0)
-    registry.join("room", "a", True, 1)
-    registry.join("room", "b", False, 2)
-    registry.join("other", "x", True, 2)
-    assert registry.route_signal("room", "a", "b", {"candidate": None}) == [
-        Send("b", {"type": "signal", "from": "a", "data": {"candidate": None}})]
+    registry.join("other", "x", "vx", True, 2)
+    assert registry.route_signal("room", "mod", "b", {"candidate": None}) == [
+        Send("b", {"type": "signal", "from": "mod", "data": {"candidate": None}})]
     with pytest.raises(UnknownPeer):
-        registry.route_signal("room", "a", "x", {"candidate": None})
+        registry.route_signal("room", "mod", "x", {"candidate": None})
     with pytest.raises(UnknownPeer):
-        registry.route_signal("room", "a", "a", {"candidate": None})
+        registry.route_signal("room", "mod", "mod", {"candidate": None})
+
+
+def test_third_person_knocks_on_a_locked_room_and_the_moderator_admits():
+    registry = with_two()
+    registry.set_password("room", b"hash")
+    decisions = registry.join("room", "c", "vc", False, 3)
+    assert sent_to(decisions, "mod") == [{"type": "knock", "peer": "c"}]
+    assert sent_to(decisions, "c") == [{"type": "knocking"}]
+    assert sent_to(decisions, "b") == []
+    with pytest.raises(NotModerator):
+        registry.admit("room", "b", "c")
+    decisions = registry.admit("room", "mod", "c")
+    assert sent_to(decisions, "b") == [{"type": "peer-joined", "peer": "c"}]
+    assert sent_to(decisions, "c")[0]["peers"] == ["mod", "b"]
+
+
+def test_denied_knocker_is_told_and_disconnected():
+    registry = opened()
+    registry.join("room", "mod", "v-mod", True, 1)
+    registry.set_waiting_room("room", "mod", True)
+    registry.join("room", "c", "vc", False, 2)
+    assert registry.deny("room", "mod", "c") == [Send("c", {"type": "denied"}), Close("c", "denied")]
+    assert registry.get("room").lobby == {}
+
+
+def test_kicked_visitor_is_disconnected_and_cannot_come_back():
+    registry = with_two()
+    decisions = registry.kick("room", "mod", "b")
+    assert sent_to(decisions, "mod") == [{"type": "peer-left", "peer": "b", "reason": "kicked"}]
+    assert Close("b", "kicked") in decisions
+    with pytest.raises(Banned):
+        registry.join("room", "b2", "v-b", False, 5)
+    with pytest.raises(NotModerator):
+        registry.kick("room", "b", "mod")
+
+
+def test_only_the_moderator_can_end_and_the_room_is_forgotten():
+    registry = with_two()
+    registry.set_password("room", b"hash")
+    with pytest.raises(NotModerator):
+        registry.end("room", "b", 5)
+    decisions = registry.end("room", "mod", 5)
+    assert sent_to(decisions, "b") == [{"type": "ended"}]
+    assert not registry.is_open("room")
+    assert registry.recently_used("room", now=5 + 3600)
+    assert not registry.recently_used("room", now=5 + 25 * 3600)
+    registry.open("room", 10)
+    assert registry.get("room").password_hash is None
+
+
+def test_many_wrong_passwords_warn_the_moderator():
+    registry = with_two()
+    warnings = [registry.record_failed_attempt("room") for _ in range(20)]
+    assert all(w == [] for w in warnings[:19])
+    assert warnings[19] == [Send("mod", {"type": "attempts-warning", "count": 20})]
 
 
 def test_empty_rooms_are_forgotten_after_the_grace_period():
     registry = opened(empty_grace_seconds=60)
-    registry.join("room", "a", True, 1)
+    registry.join("room", "a", "va", True, 1)
     registry.leave("room", "a", "hangup", 10)
     assert registry.sweep(now=50) == []
     assert registry.sweep(now=71) == ["room"]

@@ -114,3 +114,90 @@ def test_health_and_metrics_count_without_personal_data(client):
 ])
 def test_websocket_origin_check(origin, host, public, ok):
     assert same_origin(origin, host, public) is ok
+
+
+def lock_room(client, room_url, password="kamille"):
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    return client.post(room_url + "/lock", data={"password": password, "csrf_token": token},
+                       headers={"HX-Request": "true"})
+
+
+def test_locked_room_asks_a_client_for_the_password_first(app):
+    counsellor, client = app.test_client(), app.test_client()
+    room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
+    assert lock_room(counsellor, room_url).status_code == 200
+    post_terms(client, "/join", TERMS)
+    page = client.get(room_url).get_data(as_text=True)
+    assert 'data-testid="password-input"' in page and 'data-testid="hangup"' not in page
+    token = csrf_from(page)
+    wrong = client.post(room_url + "/password", data={"password": "nope", "csrf_token": token},
+                        headers={"HX-Request": "true"})
+    assert wrong.status_code == 422
+    assert 'data-testid="password-error"' in wrong.get_data(as_text=True)
+    right = client.post(room_url + "/password", data={"password": "kamille", "csrf_token": token},
+                        headers={"HX-Request": "true"})
+    assert right.headers["HX-Redirect"] == room_url
+    assert 'data-testid="hangup"' in client.get(room_url).get_data(as_text=True)
+    # The counsellor never needs the password for their own room.
+    assert 'data-testid="hangup"' in counsellor.get(room_url).get_data(as_text=True)
+
+
+def test_a_new_password_locks_out_clients_who_only_knew_the_old_one(app):
+    counsellor, client = app.test_client(), app.test_client()
+    room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
+    lock_room(counsellor, room_url, "first")
+    post_terms(client, "/join", TERMS)
+    token = csrf_from(client.get(room_url).get_data(as_text=True))
+    client.post(room_url + "/password", data={"password": "first", "csrf_token": token})
+    lock_room(counsellor, room_url, "second")
+    assert 'data-testid="password-input"' in client.get(room_url).get_data(as_text=True)
+
+
+def test_wrong_passwords_are_slowed_down(app):
+    counsellor, client = app.test_client(), app.test_client()
+    room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
+    lock_room(counsellor, room_url)
+    post_terms(client, "/join", TERMS)
+    token = csrf_from(client.get(room_url).get_data(as_text=True))
+    statuses = [client.post(room_url + "/password", data={"password": "x", "csrf_token": token},
+                            headers={"HX-Request": "true"}) for _ in range(3)]
+    assert [s.status_code for s in statuses] == [422, 422, 429]
+    assert "wait" in statuses[-1].get_data(as_text=True)
+    # Even the right password is not checked while the delay runs.
+    right = client.post(room_url + "/password", data={"password": "kamille", "csrf_token": token})
+    assert right.status_code == 429
+
+
+def test_only_the_moderator_can_set_a_password_and_it_must_be_usable(app):
+    counsellor, client = app.test_client(), app.test_client()
+    room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
+    post_terms(client, "/join", TERMS)
+    assert lock_room(client, room_url).status_code == 403
+    assert lock_room(counsellor, room_url, "ab").status_code == 422
+
+
+def test_password_never_reaches_the_log(app, caplog):
+    counsellor = app.test_client()
+    room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
+    with caplog.at_level("DEBUG"):
+        lock_room(counsellor, room_url, "geheimwoord")
+    assert "geheimwoord" not in caplog.text
+
+
+def test_reusing_terms_of_an_ended_room_warns_but_may_continue(app):
+    counsellor = app.test_client()
+    room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
+    room_id = room_url.rsplit("/", 1)[-1]
+    registry = app.extensions["praatbox.hub"].registry
+    registry.join(room_id, "mod", "v", True, 0)
+    registry.end(room_id, "mod", app.extensions["praatbox.hub"].clock())
+    warned = post_terms(counsellor, "/start", TERMS, htmx=True)
+    assert warned.status_code == 409
+    assert 'data-testid="terms-reused"' in warned.get_data(as_text=True)
+    again = post_terms(counsellor, "/start", dict(TERMS, reuse="1"), htmx=True)
+    assert again.headers["HX-Redirect"] == room_url
+
+
+def test_safety_word_lists_are_served_per_language(client):
+    assert len(client.get("/wordlist/nl.json").get_json()) >= 1000
+    assert client.get("/wordlist/xx.json").status_code == 404

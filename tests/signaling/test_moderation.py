@@ -1,0 +1,137 @@
+"""The counsellor's controls over raw WebSocket frames: only the moderator may use them."""
+
+import asyncio
+import json
+import re
+
+import pytest
+import websockets
+
+from tests.live import HttpUser
+from tests.signaling.test_socket import connect, pair, receive, run, terms
+
+
+def set_password(web, user, room, password):
+    _, html = user.get(room)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    data = f"password={password}&csrf_token={token}".encode()
+    with user.opener.open(web.url + room + "/lock", data=data, timeout=10):
+        pass
+
+
+def unlock(web, user, room, password):
+    _, html = user.get(room)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    data = f"password={password}&csrf_token={token}".encode()
+    with user.opener.open(web.url + room + "/password", data=data, timeout=10):
+        pass
+
+
+@pytest.mark.parametrize("frame", [
+    {"type": "end"}, {"type": "kick", "peer": "PEER"}, {"type": "admit", "peer": "PEER"},
+    {"type": "deny", "peer": "PEER"}, {"type": "waiting-room", "on": True},
+])
+def test_a_client_cannot_use_moderator_actions(web, frame):
+    counsellor, client, room = pair(web)
+
+    async def scenario():
+        a = await connect(web, counsellor, room)
+        moderator = (await receive(a, "welcome"))["self"]
+        b = await connect(web, client, room)
+        await receive(b, "welcome")
+        await b.send(json.dumps(frame).replace("PEER", moderator))
+        error = await receive(b, "error")
+        assert error["code"] == "not-allowed"
+        await b.send('{"type": "ping"}')
+        await receive(b, "pong")
+        await a.send('{"type": "ping"}')
+        await receive(a, "pong")  # the counsellor is still there
+        await a.close()
+        await b.close()
+
+    run(scenario())
+
+
+def test_kicked_client_is_disconnected_and_cannot_rejoin(web):
+    counsellor, client, room = pair(web)
+
+    async def scenario():
+        a = await connect(web, counsellor, room)
+        await receive(a, "welcome")
+        b = await connect(web, client, room)
+        victim = (await receive(b, "welcome"))["self"]
+        await a.send(json.dumps({"type": "kick", "peer": victim}))
+        assert await receive(b, "kicked")
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(b.recv(), 5)
+        left = await receive(a, "peer-left")
+        assert left["reason"] == "kicked"
+        with pytest.raises(websockets.InvalidStatus):
+            await connect(web, client, room)
+        await a.close()
+
+    run(scenario())
+    url, html = client.get(room)
+    assert 'data-testid="kicked-notice"' in html
+
+
+def test_third_person_knocks_on_a_locked_room_until_admitted(web):
+    chosen = terms()
+    counsellor, client, room = pair(web, chosen)
+    set_password(web, counsellor, room, "kamille")
+    third = HttpUser(web.url)
+    third.enter("join", chosen)
+
+    async def scenario():
+        a = await connect(web, counsellor, room)
+        await receive(a, "welcome")
+        unlock(web, client, room, "kamille")
+        b = await connect(web, client, room)
+        await receive(b, "welcome")
+        unlock(web, third, room, "kamille")
+        c = await connect(web, third, room)
+        await receive(c, "knocking")
+        knock = await receive(a, "knock")
+        await a.send(json.dumps({"type": "admit", "peer": knock["peer"]}))
+        welcome = await receive(c, "welcome")
+        assert len(welcome["peers"]) == 2
+        assert (await receive(b, "peer-joined"))["peer"] == knock["peer"]
+        for ws in (a, b, c):
+            await ws.close()
+
+    run(scenario())
+
+
+def test_end_for_all_disconnects_everyone_and_forgets_the_room(web):
+    counsellor, client, room = pair(web)
+    set_password(web, counsellor, room, "kamille")
+    unlock(web, client, room, "kamille")
+
+    async def scenario():
+        a = await connect(web, counsellor, room)
+        await receive(a, "welcome")
+        b = await connect(web, client, room)
+        await receive(b, "welcome")
+        await a.send('{"type": "end"}')
+        assert await receive(b, "ended")
+        assert await receive(a, "ended")
+
+    run(scenario())
+    _, html = client.get(room)
+    assert 'data-testid="waiting-screen"' in html  # the room and its password are gone
+
+
+def test_without_the_password_there_is_no_socket_and_no_peer_list(web):
+    counsellor, client, room = pair(web)
+    set_password(web, counsellor, room, "kamille")
+    stranger = HttpUser(web.url)
+
+    async def scenario():
+        for user in (client, stranger):
+            with pytest.raises(websockets.InvalidStatus) as caught:
+                await connect(web, user, room)
+            assert caught.value.response.status_code == 403
+
+    run(scenario())
+    _, html = stranger.get(room)
+    assert 'data-testid="password-input"' in html and "remote-video" not in html
