@@ -6,15 +6,21 @@ same methods so several web processes can serve the same rooms.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from praatbox.relays import RELAY_ID_PREFIX
 from praatbox.rooms import Close, Decision, RoomRegistry, Send
 
 Message = dict[str, Any]
 SWEEP_INTERVAL_SECONDS = 10.0
+# A group room that shrinks to two waits this long before going back to p2p: a reload must
+# not bounce everyone off the relay and back.
+P2P_RETURN_DELAY_SECONDS = 4.0
+Schedule = Callable[[float, Callable[[], None]], None]
 
 
 class Outbox(Protocol):
@@ -34,15 +40,31 @@ class LockState:
     banned: frozenset[str]
 
 
-class MemoryHub:
-    """Room registry plus the outboxes of the participants connected to this process."""
+def start_timer(delay: float, action: Callable[[], None]) -> None:
+    """Run `action` once after `delay` seconds (a greenlet under gunicorn's gevent worker)."""
+    timer = threading.Timer(delay, action)
+    timer.daemon = True
+    timer.start()
 
-    def __init__(self, registry: RoomRegistry, clock: Callable[[], float] = time.monotonic) -> None:
+
+class MemoryHub:
+    """Room registry plus the outboxes of the participants and relays connected to this process."""
+
+    def __init__(
+        self,
+        registry: RoomRegistry,
+        clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule = start_timer,
+        return_delay_seconds: float = P2P_RETURN_DELAY_SECONDS,
+    ) -> None:
         self.registry = registry
         self.clock = clock
+        self.schedule = schedule
+        self.return_delay_seconds = return_delay_seconds
         self._lock = threading.Lock()
         self._outboxes: dict[str, Outbox] = {}
         self._last_sweep = clock()
+        self._relay_numbers = itertools.count(1)
 
     def open_room(self, room_id: str) -> None:
         with self._lock:
@@ -78,6 +100,7 @@ class MemoryHub:
         with self._lock:
             self._outboxes.pop(peer_id, None)
             self._execute(self.registry.leave(room_id, peer_id, reason, self.clock()))
+            self._schedule_return(room_id)
 
     def handle(self, room_id: str, peer_id: str, message: Message) -> None:
         """Apply a validated client message; raises RoomError when the rules refuse it."""
@@ -98,6 +121,42 @@ class MemoryHub:
             else:
                 raise ValueError(f"unhandled message type {kind}")
             self._execute(decisions)
+            if kind == "kick":
+                self._schedule_return(room_id)
+
+    # -- media relays (the `/ws-relay` connections) --------------------------------------------
+
+    def connect_relay(self, capacity: int, outbox: Outbox) -> str:
+        """Register a relay process; rooms that fell back to a mesh move onto it."""
+        with self._lock:
+            relay_id = f"{RELAY_ID_PREFIX}{next(self._relay_numbers)}"
+            self._outboxes[relay_id] = outbox
+            self._execute(self.registry.relay_registered(relay_id, capacity))
+            return relay_id
+
+    def relay_load(self, relay_id: str, streams: int) -> None:
+        with self._lock:
+            self.registry.relay_load(relay_id, streams)
+
+    def relay_signal(self, relay_id: str, room_id: str, to: str, data: Message) -> None:
+        """Forward a relay's signal to a browser; raises RoomError when the rules refuse it."""
+        with self._lock:
+            self._execute(self.registry.route_relay_signal(relay_id, room_id, to, data))
+
+    def disconnect_relay(self, relay_id: str) -> None:
+        """Forget a relay; its rooms move to another relay or fall back to a mesh."""
+        with self._lock:
+            self._outboxes.pop(relay_id, None)
+            self._execute(self.registry.relay_gone(relay_id))
+
+    def _schedule_return(self, room_id: str) -> None:
+        changes = self.registry.pending_return(room_id)
+        if changes is not None:
+            self.schedule(self.return_delay_seconds, lambda: self._settle(room_id, changes))
+
+    def _settle(self, room_id: str, changes: int) -> None:
+        with self._lock:
+            self._execute(self.registry.settle(room_id, changes))
 
     def set_password(self, room_id: str, password_hash: bytes) -> None:
         with self._lock:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
+from praatbox import modes
+from praatbox.relays import RelayPool
+
 Message = dict[str, Any]
 RECENT_TERMS_SECONDS = 24 * 3600.0
 ROOM_ATTEMPTS_WARNING = 20
@@ -79,10 +82,9 @@ class Room:
     waiting_room: bool = False
     failed_attempts: int = 0
     empty_since: float | None = None
-
-    @property
-    def mode(self) -> str:
-        return "p2p"
+    mode: str = modes.P2P
+    relay: str | None = None
+    changes: int = 0
 
     @property
     def locked(self) -> bool:
@@ -112,6 +114,7 @@ class RoomRegistry:
         self.fingerprint = fingerprint
         self.rooms: dict[str, Room] = {}
         self.recently_ended: dict[str, float] = {}
+        self.relays = RelayPool()
 
     # -- opening, joining, leaving -------------------------------------------------------------
 
@@ -140,14 +143,30 @@ class RoomRegistry:
             raise Banned(room_id)
         if len(room.participants) + len(room.lobby) >= self.max_participants:
             raise RoomFull(room_id)
+        if room.mode == modes.MESH and len(room.participants) >= modes.MESH_MAX_PARTICIPANTS:
+            raise RoomFull(room_id)
+        decisions = self._replace_earlier_socket(room_id, room, visitor, now)
         newcomer = Participant(peer_id, visitor, moderator, now)
         room.empty_since = None
         if room.must_knock(newcomer):
             room.lobby[peer_id] = newcomer
             knock = {"type": "knock", "peer": peer_id}
-            decisions: list[Decision] = [Send(m, knock) for m in room.moderators()]
+            decisions += [Send(m, knock) for m in room.moderators()]
             return decisions + [Send(peer_id, {"type": "knocking"})]
-        return self._enter(room, newcomer)
+        return decisions + self._enter(room, newcomer)
+
+    def _replace_earlier_socket(
+        self, room_id: str, room: Room, visitor: str, now: float
+    ) -> list[Decision]:
+        """A reload reconnects before the old socket is noticed closing: drop the old one first,
+        so the room never counts the same browser twice (no false third person)."""
+        earlier = [p.peer_id for p in [*room.participants.values(), *room.lobby.values()]
+                   if p.visitor == visitor]
+        decisions: list[Decision] = []
+        for peer_id in earlier:
+            decisions += self.leave(room_id, peer_id, "replaced", now)
+            decisions.append(Close(peer_id, "replaced"))
+        return decisions
 
     def _enter(self, room: Room, newcomer: Participant) -> list[Decision]:
         existing = list(room.participants)
@@ -155,6 +174,7 @@ class RoomRegistry:
         decisions: list[Decision] = [
             Send(other, {"type": "peer-joined", "peer": newcomer.peer_id}) for other in existing
         ]
+        decisions += _sends(modes.after_arrival(room, self.relays, newcomer.peer_id))
         welcome = {
             "type": "welcome",
             "self": newcomer.peer_id,
@@ -181,7 +201,8 @@ class RoomRegistry:
         if not room.participants and not room.lobby:
             room.empty_since = now
         notice = {"type": "peer-left", "peer": peer_id, "reason": reason}
-        return [Send(other, notice) for other in room.participants]
+        decisions: list[Decision] = [Send(other, notice) for other in room.participants]
+        return decisions + _sends(modes.after_departure(room, peer_id))
 
     def route_signal(
         self, room_id: str, sender: str, recipient: str, data: dict[str, Any]
@@ -190,6 +211,11 @@ class RoomRegistry:
         room = self._room(room_id)
         if sender not in room.participants:
             raise NotModerator(room_id)
+        if recipient == "relay":
+            if room.mode != modes.GROUP or room.relay is None:
+                raise UnknownPeer(recipient)
+            frame = {"type": "signal", "room": room_id, "from": sender, "data": data}
+            return [Send(room.relay, frame)]
         if recipient == sender or recipient not in room.participants:
             raise UnknownPeer(recipient)
         return [Send(recipient, {"type": "signal", "from": sender, "data": data})]
@@ -216,10 +242,12 @@ class RoomRegistry:
         if target is None or peer_id == moderator:
             raise UnknownPeer(peer_id)
         room.banned.add(target.visitor)
-        room.participants.pop(peer_id, None)
         room.lobby.pop(peer_id, None)
         notice = {"type": "peer-left", "peer": peer_id, "reason": "kicked"}
-        decisions: list[Decision] = [Send(other, notice) for other in room.participants]
+        decisions: list[Decision] = [Send(other, notice) for other in room.participants
+                                     if other != peer_id]
+        if room.participants.pop(peer_id, None) is not None:
+            decisions += _sends(modes.after_departure(room, peer_id))
         return decisions + [Send(peer_id, {"type": "kicked"}), Close(peer_id, "kicked")]
 
     def end(self, room_id: str, moderator: str, now: float) -> list[Decision]:
@@ -229,6 +257,7 @@ class RoomRegistry:
         del self.rooms[room_id]
         self.recently_ended[self.fingerprint(room_id)] = now
         notices: list[Decision] = [Send(p, {"type": "ended"}) for p in everyone]
+        notices += _sends(modes.release(room, self.relays))
         return notices + [Close(p, "ended") for p in everyone]
 
     def set_password(self, room_id: str, password_hash: bytes) -> list[Decision]:
@@ -253,6 +282,39 @@ class RoomRegistry:
             return []
         notice = {"type": "attempts-warning", "count": room.failed_attempts}
         return [Send(m, notice) for m in room.moderators()]
+
+    # -- group mode and the media relays (rules in `modes`) ------------------------------------
+
+    def pending_return(self, room_id: str) -> int | None:
+        """What to pass to `settle` after the delay, if a group room shrank to two."""
+        room = self.rooms.get(room_id)
+        return None if room is None else modes.pending_return(room)
+
+    def settle(self, room_id: str, changes: int) -> list[Decision]:
+        """Switch a shrunk group room back to p2p, unless anyone came or went meanwhile."""
+        room = self.rooms.get(room_id)
+        return [] if room is None else _sends(modes.settle(room, self.relays, changes))
+
+    def relay_registered(self, relay_id: str, capacity: int) -> list[Decision]:
+        self.relays.register(relay_id, capacity)
+        return _sends(modes.relay_registered(self.rooms.values(), self.relays))
+
+    def relay_load(self, relay_id: str, streams: int) -> None:
+        self.relays.report_load(relay_id, streams)
+
+    def relay_gone(self, relay_id: str) -> list[Decision]:
+        return _sends(modes.relay_gone(self.rooms.values(), self.relays, relay_id))
+
+    def route_relay_signal(
+        self, relay_id: str, room_id: str, recipient: str, data: dict[str, Any]
+    ) -> list[Decision]:
+        """Forward the relay's offer, candidate or error to one browser of a room it serves."""
+        room = self._room(room_id)
+        if room.relay != relay_id or not self.relays.serves(relay_id, room_id):
+            raise NotModerator(room_id)
+        if recipient not in room.participants:
+            raise UnknownPeer(recipient)
+        return [Send(recipient, {"type": "signal", "from": "relay", "data": data})]
 
     # -- housekeeping --------------------------------------------------------------------------
 
@@ -288,3 +350,7 @@ class RoomRegistry:
         if actor is None or not actor.moderator:
             raise NotModerator(room_id)
         return room
+
+
+def _sends(outgoing: modes.Outgoing) -> list[Decision]:
+    return [Send(recipient, message) for recipient, message in outgoing]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_SECONDS = 20.0
+LIVE_SECRET = "live-test-secret"
 
 
 def free_port() -> int:
@@ -53,7 +54,7 @@ def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
     environment.update({
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "PRAATBOX_SECRET_KEY": "live-test-secret",
+        "PRAATBOX_SECRET_KEY": LIVE_SECRET,
         "PRAATBOX_TURN_URLS": "none",
         "PRAATBOX_LOG_LEVEL": "debug",
     })
@@ -75,6 +76,32 @@ def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"gunicorn did not answer:\n{server.log()}")
+
+
+def start_relay(tmp_path: Path, web: LiveServer) -> LiveServer:
+    """Start `python -m praatbox.relay` for `web` (loopback ICE) and wait until it registered."""
+    log_path = tmp_path / "relay.log"
+    environment = dict(os.environ)
+    environment.update({
+        "PRAATBOX_SECRET_KEY": LIVE_SECRET,
+        "PRAATBOX_RELAY_URL": web.url,
+        "PRAATBOX_RELAY_HOST_IPS": "127.0.0.1",
+    })
+    log = open(log_path, "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "praatbox.relay"],
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+    )
+    relay = LiveServer(web.url, process, log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the relay exited:\n{relay.log()}")
+        if "registered" in web.log() and "connected to the web process" in relay.log():
+            return relay
+        time.sleep(0.1)
+    relay.stop()
+    raise RuntimeError(f"the relay did not register:\n{relay.log()}")
 
 
 @dataclass

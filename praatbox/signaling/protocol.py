@@ -17,6 +17,8 @@ Message = dict[str, Any]
 MAX_SDP_CHARS = 60_000
 MAX_CANDIDATE_CHARS = 1_000
 PEER_ID_PATTERN = re.compile(r"^(relay|[A-Za-z0-9_-]{1,32})$")
+ROOM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_RELAY_COUNT = 100_000
 DESCRIPTION_TYPES = {"offer", "answer", "pranswer", "rollback"}
 
 
@@ -68,10 +70,15 @@ def _candidate(value: Any) -> Message | None:
     return candidate
 
 
-def _signal(frame: Message) -> Message:
+def _recipient(frame: Message) -> str:
     to = frame.get("to")
     if not isinstance(to, str) or not PEER_ID_PATTERN.match(to):
         raise ProtocolError("bad-field", "to must name a participant")
+    return to
+
+
+def _signal(frame: Message) -> Message:
+    to = _recipient(frame)
     data = frame.get("data")
     if not isinstance(data, dict):
         raise ProtocolError("bad-field", "data must be an object")
@@ -118,6 +125,57 @@ CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
 
 def decode_client_frame(raw: str | bytes) -> Message:
     """Parse and validate one frame from a browser; raise ProtocolError when it is not valid."""
+    return _decode(raw, CLIENT_MESSAGES)
+
+
+def _count(frame: Message, name: str, minimum: int = 0) -> int:
+    value = frame.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError("bad-field", f"{name} must be an integer")
+    if not minimum <= value <= MAX_RELAY_COUNT:
+        raise ProtocolError("bad-field", f"{name} is out of range")
+    return value
+
+
+def _relay_hello(frame: Message) -> Message:
+    return {"type": "relay-hello", "capacity": _count(frame, "capacity", minimum=1)}
+
+
+def _relay_load(frame: Message) -> Message:
+    rooms, streams = _count(frame, "rooms"), _count(frame, "streams")
+    return {"type": "relay-load", "rooms": rooms, "streams": streams}
+
+
+def _relay_signal(frame: Message) -> Message:
+    room = frame.get("room")
+    if not isinstance(room, str) or not ROOM_ID_PATTERN.match(room):
+        raise ProtocolError("bad-field", "room must name a room")
+    data = frame.get("data")
+    if isinstance(data, dict) and "error" in data:
+        # The relay tells one browser that its answer or candidate was unusable.
+        error = data["error"] if isinstance(data["error"], dict) else {}
+        payload: Message = {"error": {
+            "code": _string(error.get("code"), "error.code", 64),
+            "message": _string(error.get("message"), "error.message", 500),
+        }}
+    else:
+        payload = _signal(frame)["data"]
+    return {"type": "signal", "room": room, "to": _recipient(frame), "data": payload}
+
+
+RELAY_MESSAGES: dict[str, Callable[[Message], Message]] = {
+    "relay-hello": _relay_hello,
+    "relay-load": _relay_load,
+    "signal": _relay_signal,
+}
+
+
+def decode_relay_frame(raw: str | bytes) -> Message:
+    """Parse and validate one frame from a media relay (docs/signaling.md, `/ws-relay`)."""
+    return _decode(raw, RELAY_MESSAGES)
+
+
+def _decode(raw: str | bytes, messages: dict[str, Callable[[Message], Message]]) -> Message:
     if isinstance(raw, (bytes, bytearray)):
         raise ProtocolError("bad-json", "frames must be JSON text")
     if len(raw) > MAX_MESSAGE_BYTES or len(raw.encode()) > MAX_MESSAGE_BYTES:
@@ -129,7 +187,7 @@ def decode_client_frame(raw: str | bytes) -> Message:
     if not isinstance(frame, dict):
         raise ProtocolError("bad-json", "frame must be a JSON object")
     kind = frame.get("type")
-    decode = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    decode = messages.get(kind) if isinstance(kind, str) else None
     if decode is None:
         raise ProtocolError("unknown-type", "unknown message type")
     return decode(frame)

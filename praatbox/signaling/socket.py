@@ -122,6 +122,11 @@ def _authorise_upgrade() -> None:
     lock = hub().lock_state(room_id)
     if membership.entry(session, room_id, lock) not in (membership.MODERATOR, membership.CLIENT):
         abort(403)
+    use_sendall_transport()
+
+
+def use_sendall_transport() -> None:
+    """Give the upgrade a transport that writes whole frames (call before the upgrade)."""
     raw = request.environ.get("gunicorn.socket")
     if raw is not None:
         request.environ["gunicorn.socket"] = _SendAllSocket(raw)
@@ -196,6 +201,9 @@ def _error_text(error: ProtocolError | RoomError) -> str:
 
 
 def init_signaling(app: Flask) -> None:
-    """Register the WebSocket route on the app."""
+    """Register the WebSocket routes (browsers' and relays') on the app."""
+    from praatbox.signaling import relay_socket
+
     app.register_blueprint(bp)
+    app.register_blueprint(relay_socket.bp)
     sock.init_app(app)

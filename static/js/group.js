@@ -164,6 +164,19 @@ export class GroupSession {
     }
   }
 
+  /**
+   * The m-lines that currently carry one publisher's media (for per-person getStats).
+   * @param {string} peerId
+   * @returns {Set<string>}
+   */
+  midsOf(peerId) {
+    const mids = new Set();
+    for (const [transceiver, publisher] of this.publisherOf) {
+      if (publisher === peerId && transceiver.mid) mids.add(transceiver.mid);
+    }
+    return mids;
+  }
+
   /** @param {RTCTrackEvent} event */
   handleTrack(event) {
     const stream = event.streams[0];

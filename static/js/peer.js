@@ -22,6 +22,9 @@ export class PeerLink {
     this.senders = { audio: null, video: null };
     this.attachLocal(options.localStream);
     pc.onnegotiationneeded = async () => {
+      // The first offer comes from the impolite side only: two first offers crossing each other
+      // (both sides learn of each other at once) lost the call now and then in Chromium.
+      if (this.polite && !pc.currentRemoteDescription) return;
       try {
         this.makingOffer = true;
         await pc.setLocalDescription();

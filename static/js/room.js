@@ -1,5 +1,6 @@
 // The call page: the only module that touches the DOM. Wires media, signaling and peer links.
 
+import { GroupSession } from "./group.js";
 import { openLocalMedia } from "./media.js";
 import { PeerLink } from "./peer.js";
 import { safetyWords } from "./safety.js";
@@ -18,6 +19,7 @@ const state = {
   self: null,
   moderator: Boolean(config.moderator),
   locked: $("lock-label").dataset.locked === "true",
+  /** "p2p", "group" (through the relay) or "mesh" (direct to everyone: no relay available) */
   mode: "p2p",
   ended: false,
   securityState: "waiting",
@@ -26,8 +28,12 @@ const state = {
   safetyKey: "",
   /** @type {MediaStream | null} */
   localStream: null,
-  /** @type {Map<string, PeerLink>} */
+  /** @type {Set<string>} the other participants */
+  peers: new Set(),
+  /** @type {Map<string, PeerLink>} direct connections (p2p and mesh) */
   links: new Map(),
+  /** @type {GroupSession | null} the connection to the relay (group) */
+  group: null,
 };
 
 /** @type {Signaling} */
@@ -45,9 +51,12 @@ function announce(text) {
 
 function showMediaProblem(problem) {
   const key = { denied: "mediaDenied", missing: "mediaMissing", busy: "mediaBusy", insecure: "mediaMissing" }[problem];
-  if (!key) return;
+  if (key) showProblem(strings[key]);
+}
+
+function showProblem(text) {
   const box = $("media-problem");
-  box.textContent = strings[key];
+  box.textContent = text;
   box.hidden = false;
 }
 
@@ -87,11 +96,28 @@ function playWithSound(video) {
 }
 
 function updatePresence() {
-  $("alone").hidden = state.links.size > 0;
-  $("third-person-warning").hidden = state.links.size < 2;
+  $("alone").hidden = state.peers.size > 0;
+  $("third-person-warning").hidden = state.peers.size < 2;
+}
+
+function showStream(peerId, stream) {
+  const video = /** @type {HTMLVideoElement} */ (tileFor(peerId).querySelector("video"));
+  if (video.srcObject !== stream) {
+    video.srcObject = stream;
+    playWithSound(video);
+  }
 }
 
 function addPeer(peerId) {
+  if (!state.peers.has(peerId)) {
+    state.peers.add(peerId);
+    tileFor(peerId);
+    updatePresence();
+  }
+  if (state.mode !== "group") linkTo(peerId);
+}
+
+function linkTo(peerId) {
   const existing = state.links.get(peerId);
   if (existing) return existing;
   const link = new PeerLink({
@@ -101,18 +127,10 @@ function addPeer(peerId) {
     iceTransportPolicy: config.iceTransportPolicy,
     localStream: state.localStream,
     sendSignal: (data) => signaling.signal(peerId, data),
-    onStream: (stream) => {
-      const video = /** @type {HTMLVideoElement} */ (tileFor(peerId).querySelector("video"));
-      if (video.srcObject !== stream) {
-        video.srcObject = stream;
-        playWithSound(video);
-      }
-    },
+    onStream: (stream) => showStream(peerId, stream),
     onConnectionState: () => refreshSecurityStatus(),
   });
   state.links.set(peerId, link);
-  tileFor(peerId);
-  updatePresence();
   return link;
 }
 
@@ -120,9 +138,54 @@ function removePeer(peerId) {
   const link = state.links.get(peerId);
   if (link) link.close();
   state.links.delete(peerId);
+  state.peers.delete(peerId);
   const tile = document.querySelector(`.tile[data-peer="${CSS.escape(peerId)}"]`);
   if (tile) tile.remove();
   updatePresence();
+  refreshSecurityStatus();
+}
+
+// -- group mode: one connection to the relay instead of one per person -----------------------
+
+function openGroup() {
+  return new GroupSession({
+    sendSignal: (data) => signaling.signal("relay", data),
+    localStream: state.localStream,
+    iceServers: config.iceServers,
+    onRemoteStream: (peerId, stream) => {
+      if (state.peers.has(peerId)) showStream(peerId, stream);
+    },
+    onRemoteGone: (peerId) => {
+      const video = document.querySelector(`.tile[data-peer="${CSS.escape(peerId)}"] video`);
+      if (video) /** @type {HTMLVideoElement} */ (video).srcObject = null;
+    },
+    onConnectionState: (connectionState) => {
+      if (connectionState === "failed") showProblem(strings.groupFailed);
+      refreshSecurityStatus();
+    },
+    onError: (error) => console.warn("the relay refused a signal", error.code),
+  });
+}
+
+function closeGroup() {
+  if (state.group) state.group.close();
+  state.group = null;
+}
+
+/** Switch between direct connections and the relay, as the server decided; say so. */
+function setMode(mode) {
+  const previous = state.mode;
+  state.mode = mode;
+  closeGroup();
+  if (mode === "group") {
+    for (const link of state.links.values()) link.close();
+    state.links.clear();
+    // Also on a repeated `group`: the room moved to another relay.
+    state.group = openGroup();
+  } else {
+    for (const peerId of state.peers) linkTo(peerId);
+  }
+  if (previous !== mode) announce(strings[{ group: "toGroup", mesh: "mesh", p2p: "toP2p" }[mode]]);
   refreshSecurityStatus();
 }
 
@@ -131,6 +194,12 @@ function removePeer(peerId) {
 async function mediaSummary() {
   const media = {};
   for (const [peerId, link] of state.links) media[peerId] = await summarise(link.pc);
+  const group = state.group;
+  if (group) {
+    // Per publisher (from the m-lines the relay tagged with their id), and the whole connection.
+    for (const peerId of state.peers) media[peerId] = await summarise(group.pc, group.midsOf(peerId));
+    media.relay = await summarise(group.pc);
+  }
   return media;
 }
 
@@ -139,16 +208,17 @@ async function refreshSecurityStatus() {
   if (state.ended) return;
   const media = await mediaSummary();
   const connected = Object.values(media).filter((m) => m.connectionState === "connected");
+  const label = state.mode === "mesh" ? "mesh" : "";
   let next = "waiting";
   if (state.mode === "group") next = "group";
   else if (connected.length) next = connected.some((m) => m.candidateType === "relay") ? "p2p-turn" : "p2p";
   else if (state.links.size) next = "connecting";
   await refreshSafetyWords();
-  if (next === state.securityState) return;
-  state.securityState = next;
+  if (`${next}|${label}` === state.securityState) return;
+  state.securityState = `${next}|${label}`;
   const status = $("security-status");
   status.dataset.state = next === "connecting" ? "waiting" : next;
-  $("security-label").textContent = strings[next];
+  $("security-label").textContent = strings[label && next !== "connecting" ? label : next];
   if (next !== "connecting") announce(strings[next]);
 }
 
@@ -177,6 +247,7 @@ function finish(panelId, title) {
   signaling.close();
   for (const link of state.links.values()) link.close();
   state.links.clear();
+  closeGroup();
   if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
   for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning", "knocks"]) {
     $(id).hidden = true;
@@ -281,6 +352,7 @@ const handlers = {
     $("knocking").hidden = true;
     setLocked(message.locked);
     message.peers.forEach(addPeer);
+    if (message.mode === "group") setMode("group");
     (message.knocking || []).forEach(showKnock);
     refreshSecurityStatus();
   },
@@ -293,12 +365,22 @@ const handlers = {
     if (message.reason === "kicked") {
       announce(strings.peerKicked);
       toggleModeratorPanel(true);
-    } else {
+    } else if (message.reason !== "replaced") {
+      // "replaced": the same browser reconnected (a reload); it is announced as it joins again.
       announce(message.reason === "hangup" ? strings.peerLeft : strings.peerLost);
     }
   },
+  mode(message) {
+    setMode(message.mode);
+  },
   signal(message) {
-    addPeer(message.from).handleSignal(message.data).catch((error) => console.warn(error));
+    if (message.from === "relay") {
+      if (state.group) state.group.handleSignal(message.data);
+      return;
+    }
+    addPeer(message.from);
+    const link = state.links.get(message.from);
+    if (link) link.handleSignal(message.data).catch((error) => console.warn(error));
   },
   knocking() {
     $("knocking").hidden = false;
@@ -343,11 +425,7 @@ function connectSignaling() {
   for (const [type, handler] of Object.entries(handlers)) signaling.on(type, handler);
   signaling.onclose = () => {
     state.joined = false;
-    if (!state.ended) {
-      const box = $("media-problem");
-      box.textContent = strings.connectionLost;
-      box.hidden = false;
-    }
+    if (!state.ended) showProblem(strings.connectionLost);
   };
   return signaling.connect();
 }
@@ -359,10 +437,11 @@ window.praatbox = {
       self: state.self,
       moderator: state.moderator,
       locked: state.locked,
-      mode: state.mode,
-      participants: [state.self, ...state.links.keys()].filter(Boolean),
+      mode: state.mode === "group" ? "group" : "p2p",
+      participants: [state.self, ...state.peers].filter(Boolean),
       media: await mediaSummary(),
       e2ee: state.mode !== "group",
+      meshFallback: state.mode === "mesh",
       safetyWords: state.safetyWords,
       recording: false,
       streaming: false,

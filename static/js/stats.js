@@ -2,10 +2,11 @@
 
 /**
  * @param {RTCPeerConnection} pc
+ * @param {Set<string>} [mids] count only what arrives on these m-lines (one relay publisher)
  * @returns {Promise<{framesDecoded: number, videoBytesReceived: number, audioBytesReceived: number,
  *                    candidateType: string | null, connectionState: string}>}
  */
-export async function summarise(pc) {
+export async function summarise(pc, mids) {
   const report = await pc.getStats();
   const byId = new Map();
   report.forEach((entry) => byId.set(entry.id, entry));
@@ -14,6 +15,7 @@ export async function summarise(pc) {
   let audioBytesReceived = 0;
   let pair = null;
   report.forEach((entry) => {
+    if (entry.type === "inbound-rtp" && mids && !mids.has(entry.mid)) return;
     if (entry.type === "inbound-rtp" && entry.kind === "video") {
       framesDecoded += entry.framesDecoded || 0;
       videoBytesReceived += entry.bytesReceived || 0;
@@ -40,7 +42,9 @@ export async function summarise(pc) {
 }
 
 /**
- * The DTLS certificate fingerprints the connection really uses (ours and theirs).
+ * The DTLS certificate fingerprints the connection really uses (ours and theirs), once DTLS is up.
+ * Chromium reports no remote certificate in getStats(); the remote fingerprint then comes from the
+ * negotiated remote description, which DTLS has just verified the peer's certificate against.
  * @param {RTCPeerConnection} pc
  * @returns {Promise<{local: string, remote: string} | null>}
  */
@@ -49,10 +53,18 @@ export async function fingerprints(pc) {
   const byId = new Map();
   report.forEach((entry) => byId.set(entry.id, entry));
   for (const entry of byId.values()) {
-    if (entry.type !== "transport" || !entry.localCertificateId || !entry.remoteCertificateId) continue;
+    if (entry.type !== "transport" || entry.dtlsState !== "connected") continue;
     const local = byId.get(entry.localCertificateId);
     const remote = byId.get(entry.remoteCertificateId);
-    if (local && remote) return { local: local.fingerprint, remote: remote.fingerprint };
+    const remoteFingerprint = remote ? remote.fingerprint : negotiatedFingerprint(pc);
+    if (local && remoteFingerprint) return { local: local.fingerprint, remote: remoteFingerprint };
   }
   return null;
+}
+
+/** The sha-256 fingerprint in the remote description, as getStats() would write it. */
+function negotiatedFingerprint(pc) {
+  const sdp = pc.currentRemoteDescription ? pc.currentRemoteDescription.sdp : "";
+  const match = /^a=fingerprint:sha-256 ([0-9A-Fa-f:]+)/m.exec(sdp);
+  return match ? match[1].toUpperCase() : null;
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 
 def fill_terms(page: Page, name: str, location: str, word: str) -> None:
@@ -50,3 +50,10 @@ def receiving_media(current: dict[str, Any], frames: int = 10) -> bool:
     """True when some remote peer's video is decoding and its audio arriving."""
     return any(m["framesDecoded"] >= frames and m["audioBytesReceived"] > 0
                and m["connectionState"] == "connected" for m in current["media"].values())
+
+
+def expect_security_state(page: Page, value: str, timeout: float = 10.0) -> None:
+    """The status badge follows getStats() once a second, so give it that second."""
+    expect(page.get_by_test_id("security-status")).to_have_attribute(
+        "data-state", value, timeout=timeout * 1000
+    )

@@ -3,7 +3,14 @@
 import itertools
 import re
 
-from tests.browser.flows import join_session, receiving_media, start_session, state, wait_for_state
+from tests.browser.flows import (
+    expect_security_state,
+    join_session,
+    receiving_media,
+    start_session,
+    state,
+    wait_for_state,
+)
 
 _words = itertools.count()
 
@@ -32,7 +39,7 @@ def test_counsellor_and_client_see_and_hear_each_other_directly(new_person, web)
         assert current["joined"] and len(current["participants"]) == 2
         (media,) = current["media"].values()
         assert media["candidateType"] == "host"
-        assert page.get_by_test_id("security-status").get_attribute("data-state") == "p2p"
+        expect_security_state(page, "p2p")
         assert page.get_by_test_id("remote-video").count() == 1
     assert state(counsellor)["moderator"] is True
     assert state(client)["moderator"] is False
@@ -47,7 +54,7 @@ def test_counsellor_and_client_see_and_hear_each_other_directly(new_person, web)
     wait_for_state(counsellor, lambda s: len(s["participants"]) == 1, what="peer gone")
     assert counsellor.get_by_test_id("remote-video").count() == 0
     assert "left the session" in counsellor.locator("#notices").inner_text()
-    assert counsellor.get_by_test_id("security-status").get_attribute("data-state") == "waiting"
+    expect_security_state(counsellor, "waiting")
 
     # Privacy: every request went to our own origin, and no term reached a URL or the log.
     assert requests and all(url.startswith(web.url) for url in requests), requests

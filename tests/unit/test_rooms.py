@@ -86,7 +86,10 @@ def test_third_person_knocks_on_a_locked_room_and_the_moderator_admits():
     with pytest.raises(NotModerator):
         registry.admit("room", "b", "c")
     decisions = registry.admit("room", "mod", "c")
-    assert sent_to(decisions, "b") == [{"type": "peer-joined", "peer": "c"}]
+    # No relay is registered here: the third person turns the room into a mesh.
+    assert sent_to(decisions, "b") == [
+        {"type": "peer-joined", "peer": "c"}, {"type": "mode", "mode": "mesh"}
+    ]
     assert sent_to(decisions, "c")[0]["peers"] == ["mod", "b"]
 
 
@@ -95,7 +98,8 @@ def test_denied_knocker_is_told_and_disconnected():
     registry.join("room", "mod", "v-mod", True, 1)
     registry.set_waiting_room("room", "mod", True)
     registry.join("room", "c", "vc", False, 2)
-    assert registry.deny("room", "mod", "c") == [Send("c", {"type": "denied"}), Close("c", "denied")]
+    decisions = registry.deny("room", "mod", "c")
+    assert decisions == [Send("c", {"type": "denied"}), Close("c", "denied")]
     assert registry.get("room").lobby == {}
 
 
@@ -139,3 +143,15 @@ def test_empty_rooms_are_forgotten_after_the_grace_period():
     assert registry.sweep(now=71) == ["room"]
     assert not registry.is_open("room")
     assert registry.counts() == (0, 0)
+
+
+def test_a_reload_replaces_the_earlier_socket_of_the_same_browser():
+    registry = with_two()
+    decisions = registry.join("room", "mod2", "v-mod", moderator=True, now=3)
+    assert Close("mod", "replaced") in decisions
+    assert sent_to(decisions, "b") == [
+        {"type": "peer-left", "peer": "mod", "reason": "replaced"},
+        {"type": "peer-joined", "peer": "mod2"},
+    ]
+    (welcome,) = sent_to(decisions, "mod2")
+    assert welcome["peers"] == ["b"] and welcome["moderator"] and welcome["mode"] == "p2p"

@@ -1,0 +1,98 @@
+"""`python -m praatbox.relay`: serve group rooms for the web process, as a signaling client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from .auth import relay_token
+from .config import RelayConfig, load_config, use_host_addresses
+from .forwarding import install_pass_through
+from .relay import Frame, Relay
+
+logger = logging.getLogger(__name__)
+
+RECONNECT_MIN_S = 0.5
+RECONNECT_MAX_S = 30.0
+MAX_FRAME_BYTES = 64 * 1024
+
+
+async def serve_connection(ws: ClientConnection, config: RelayConfig) -> None:
+    """Say hello, then apply the web's frames until the connection ends."""
+
+    async def send(frame: Frame) -> None:
+        try:
+            await ws.send(json.dumps(frame))
+        except websockets.ConnectionClosed:
+            logger.debug("frame %r not sent: connection closed", frame.get("type"))
+
+    relay = Relay(send, config.rtc_configuration())
+    try:
+        await send({"type": "relay-hello", "capacity": config.capacity})
+        await relay.report_load()
+        async for message in ws:
+            try:
+                frame = json.loads(message)
+            except ValueError:
+                logger.warning("frame that is not JSON: dropped")
+                continue
+            if not isinstance(frame, dict):
+                logger.warning("frame that is not an object: dropped")
+                continue
+            await relay.handle(frame)
+    finally:
+        # The web process forgets a relay's rooms when it goes away; so does the relay.
+        await relay.close()
+
+
+async def run(config: RelayConfig) -> None:
+    """Stay connected to the web process, reconnecting with backoff while it is away."""
+    headers = {"Authorization": f"Bearer {relay_token(config.secret_key)}"}
+    delay = RECONNECT_MIN_S
+    while True:
+        try:
+            async with websockets.connect(
+                config.signaling_url, additional_headers=headers, max_size=MAX_FRAME_BYTES
+            ) as ws:
+                logger.info("connected to the web process")
+                delay = RECONNECT_MIN_S
+                await serve_connection(ws, config)
+            logger.info("web process closed the connection")
+        except websockets.InvalidStatus as exc:
+            logger.error("web process refused the relay (HTTP %d)", exc.response.status_code)
+        except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
+            logger.info("web process unreachable (%s)", type(exc).__name__)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RECONNECT_MAX_S)
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("PRAATBOX_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(os.environ)
+    except ValueError as exc:
+        logger.error("bad relay settings: %s", exc)
+        return 2
+    if not config.secret_key:
+        logger.error("PRAATBOX_SECRET_KEY must be set (the same secret as the web process)")
+        return 2
+    install_pass_through()
+    use_host_addresses(config.host_ips)
+    try:
+        asyncio.run(run(config))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

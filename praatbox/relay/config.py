@@ -1,0 +1,109 @@
+"""Relay settings from PRAATBOX_* environment variables, and the ICE tweaks they call for."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WEB_URL = "http://127.0.0.1:8000"
+DEFAULT_CAPACITY_ROOMS = 20
+RELAY_PATH = "/ws-relay"
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    """Everything `python -m praatbox.relay` needs to know."""
+
+    web_url: str = DEFAULT_WEB_URL
+    secret_key: str = ""
+    capacity: int = DEFAULT_CAPACITY_ROOMS
+    host_ips: tuple[str, ...] = ()
+    ice_servers: tuple[RTCIceServer, ...] = field(default_factory=tuple)
+
+    @property
+    def signaling_url(self) -> str:
+        """The `/ws-relay` WebSocket address on the web process."""
+        return signaling_url(self.web_url)
+
+    def rtc_configuration(self) -> RTCConfiguration:
+        """Build a configuration that never falls back to aiortc's public STUN default."""
+        return rtc_configuration(list(self.ice_servers))
+
+
+def rtc_configuration(ice_servers: list[RTCIceServer]) -> RTCConfiguration:
+    """Bundle everything on one transport, and use only the ICE servers given (maybe none)."""
+    return RTCConfiguration(iceServers=ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+def signaling_url(web_url: str) -> str:
+    """Turn the web's base URL (http/https) into its `/ws-relay` URL (ws/wss)."""
+    parts = urlsplit(web_url)
+    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme)
+    if scheme is None or not parts.netloc:
+        raise ValueError("PRAATBOX_RELAY_URL must be an http(s) URL")
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + RELAY_PATH, "", ""))
+
+
+def parse_ice_servers(text: str) -> tuple[RTCIceServer, ...]:
+    """Parse `[{"urls": ..., "username": ..., "credential": ...}, ...]`."""
+    entries = json.loads(text)
+    if not isinstance(entries, list):
+        raise ValueError("PRAATBOX_RELAY_ICE_SERVERS must be a JSON list")
+    servers = []
+    for entry in entries:
+        if not isinstance(entry, dict) or "urls" not in entry:
+            raise ValueError("every ICE server needs `urls`")
+        servers.append(
+            RTCIceServer(
+                urls=entry["urls"],
+                username=entry.get("username"),
+                credential=entry.get("credential"),
+            )
+        )
+    return tuple(servers)
+
+
+def load_config(environ: Mapping[str, str]) -> RelayConfig:
+    """Read the relay's settings; raise ValueError on a setting that cannot work."""
+    capacity = int(environ.get("PRAATBOX_RELAY_CAPACITY") or DEFAULT_CAPACITY_ROOMS)
+    if capacity < 1:
+        raise ValueError("PRAATBOX_RELAY_CAPACITY must be at least 1")
+    host_ips = tuple(
+        ip.strip() for ip in environ.get("PRAATBOX_RELAY_HOST_IPS", "").split(",") if ip.strip()
+    )
+    ice_text = environ.get("PRAATBOX_RELAY_ICE_SERVERS", "").strip()
+    config = RelayConfig(
+        web_url=environ.get("PRAATBOX_RELAY_URL") or DEFAULT_WEB_URL,
+        secret_key=environ.get("PRAATBOX_SECRET_KEY", ""),
+        capacity=capacity,
+        host_ips=host_ips,
+        ice_servers=parse_ice_servers(ice_text) if ice_text else (),
+    )
+    signaling_url(config.web_url)
+    return config
+
+
+def use_host_addresses(host_ips: tuple[str, ...]) -> None:
+    """Offer exactly these IPs as ICE host candidates (process-wide).
+
+    aioice never offers 127.0.0.1, so a relay on a loopback-only host (tests, a relay next to
+    a TURN server) would have no candidate at all; an operator may also want to pin the
+    interface media uses. The addresses must be bindable on this host.
+    """
+    if not host_ips:
+        return
+    addresses = list(host_ips)
+
+    def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return [ip for ip in addresses if (":" in ip and use_ipv6) or (":" not in ip and use_ipv4)]
+
+    aioice.ice.get_host_addresses = get_host_addresses

@@ -1,0 +1,235 @@
+"""Forward a publisher's encoded frames to its subscribers without decoding them.
+
+aiortc has no public hook for encoded frames: its receivers hand each reassembled frame to
+`aiortc.rtcrtpreceiver.get_decoder(codec)`. Replacing that function with a pass-through makes
+a receiver's track yield `av.Packet`s, and a sender whose track yields packets only repacks
+them into RTP. Decoding and re-encoding would cost a core per few streams, and would break
+browser-side frame encryption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import aiortc.rtcrtpreceiver
+import av
+from aiortc.codecs.base import Decoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+logger = logging.getLogger(__name__)
+
+# A subscriber further behind than this is cut back to the next keyframe (video) or to
+# the newest frame (audio): ~3 s of video at 30 fps, ~1 s of 20 ms Opus frames.
+VIDEO_BUFFER_FRAMES = 90
+AUDIO_BUFFER_FRAMES = 50
+# At most one keyframe request per publisher per interval: every subscriber's PLI and every
+# overflow lands here, and each keyframe costs the publisher several times a delta frame.
+KEYFRAME_REQUEST_INTERVAL_S = 0.5
+
+
+class PassThroughDecoder(Decoder):
+    """Hand the reassembled frame on as an `av.Packet` instead of decoding it."""
+
+    def __init__(self, clock_rate: int) -> None:
+        self._time_base = fractions.Fraction(1, clock_rate)
+
+    def decode(self, encoded_frame: JitterFrame) -> list[av.Packet]:  # type: ignore[override]
+        packet = av.Packet(encoded_frame.data)
+        packet.pts = encoded_frame.timestamp
+        packet.time_base = self._time_base
+        return [packet]
+
+
+def _pass_through_decoder(codec: RTCRtpCodecParameters) -> Decoder:
+    return PassThroughDecoder(codec.clockRate)
+
+
+def install_pass_through() -> None:
+    """Make every aiortc receiver in this process yield encoded packets (relay process only)."""
+    aiortc.rtcrtpreceiver.get_decoder = _pass_through_decoder
+
+
+def is_keyframe(kind: str, data: bytes) -> bool:
+    """Tell whether a frame can start playback (VP8: bit 0 of the frame tag is 0, RFC 6386)."""
+    if kind == "audio":
+        return True
+    return bool(data) and not data[0] & 0x01
+
+
+class Feed:
+    """One publisher's track of one kind, fanned out to the outlets attached to it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._outlets: set[Outlet] = set()
+        self._send_pli: Callable[[], Awaitable[None]] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_request = -math.inf
+        self._deferred: asyncio.TimerHandle | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    @property
+    def started(self) -> bool:
+        return self._task is not None
+
+    def start(self, track: MediaStreamTrack, send_pli: Callable[[], Awaitable[None]]) -> None:
+        """Start pumping the publisher's received track; `send_pli` asks it for a keyframe."""
+        self._send_pli = send_pli
+        self._task = asyncio.ensure_future(self._pump(track))
+
+    def add(self, outlet: Outlet) -> None:
+        self._outlets.add(outlet)
+
+    def remove(self, outlet: Outlet) -> None:
+        self._outlets.discard(outlet)
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe, at most once per interval (later ones are merged)."""
+        if self.kind != "video" or self._send_pli is None:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._last_request + KEYFRAME_REQUEST_INTERVAL_S - loop.time()
+        if wait <= 0:
+            self._last_request = loop.time()
+            task = asyncio.ensure_future(self._send_pli())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        elif self._deferred is None:
+            self._deferred = loop.call_later(wait, self._deferred_request)
+
+    def _deferred_request(self) -> None:
+        self._deferred = None
+        self.request_keyframe()
+
+    async def stop(self) -> None:
+        """Stop pumping and let go of every outlet (their transceivers stay for reuse)."""
+        if self._deferred is not None:
+            self._deferred.cancel()
+        for outlet in list(self._outlets):
+            outlet.detach()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, *self._pending, return_exceptions=True)
+
+    async def _pump(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                packet = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(packet, av.Packet) or packet.pts is None or packet.time_base is None:
+                continue  # a decoded frame: the pass-through is not installed
+            data = bytes(packet)
+            keyframe = is_keyframe(self.kind, data)
+            for outlet in list(self._outlets):
+                outlet.push(data, packet.pts, packet.time_base, keyframe)
+
+
+class Outlet(MediaStreamTrack):
+    """A subscriber's outgoing track: a bounded buffer of one feed's frames.
+
+    It outlives the feed it is attached to, so the subscriber's transceiver (and the aiortc
+    sender loop reading this track, which ends for good if a track ends) can be reused for
+    the next publisher. Timestamps are rebased so the subscriber sees one continuous stream.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._capacity = VIDEO_BUFFER_FRAMES if kind == "video" else AUDIO_BUFFER_FRAMES
+        self._buffer: deque[tuple[bytes, int, fractions.Fraction]] = deque()
+        self._wakeup = asyncio.Event()
+        self._feed: Feed | None = None
+        self._reading = False
+        self._need_keyframe = True
+        self._pts_offset: int | None = None
+        self._last_pts: int | None = None
+        self._last_time = 0.0
+
+    @property
+    def feed(self) -> Feed | None:
+        return self._feed
+
+    def attach(self, feed: Feed) -> None:
+        """Start relaying `feed`; playback resumes at its next keyframe."""
+        self.detach()
+        self._feed = feed
+        self._need_keyframe = True
+        self._pts_offset = None
+        feed.add(self)
+        if self._reading:
+            feed.request_keyframe()
+
+    def detach(self) -> None:
+        if self._feed is not None:
+            self._feed.remove(self)
+            self._feed = None
+        self._buffer.clear()
+
+    def request_keyframe(self) -> None:
+        """Forward the subscriber's PLI/FIR to the publisher (installed on the aiortc sender)."""
+        if self._feed is not None:
+            self._feed.request_keyframe()
+
+    def push(self, data: bytes, pts: int, time_base: fractions.Fraction, keyframe: bool) -> None:
+        """Queue one encoded frame; called by the feed for every frame the publisher sends."""
+        if not self._reading or self._feed is None:
+            return
+        if self._need_keyframe:
+            if not keyframe:
+                self._feed.request_keyframe()
+                return
+            self._need_keyframe = False
+        if len(self._buffer) >= self._capacity:
+            # Dropping delta frames would corrupt the picture until the next keyframe anyway.
+            logger.debug("%s outlet overflowed: dropping %d frames", self.kind, len(self._buffer))
+            self._buffer.clear()
+            if self.kind == "video" and not keyframe:
+                self._need_keyframe = True
+                self._feed.request_keyframe()
+                return
+        self._buffer.append((data, pts, time_base))
+        self._wakeup.set()
+
+    async def recv(self) -> av.Packet:
+        if not self._reading:
+            # The sender only reads once the subscriber's transport is up: start from a
+            # keyframe now rather than from frames it could not have decoded.
+            self._reading = True
+            if self._feed is not None:
+                self._feed.request_keyframe()
+        while not self._buffer:
+            if self.readyState != "live":
+                raise MediaStreamError
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        data, pts, time_base = self._buffer.popleft()
+        packet = av.Packet(data)
+        packet.pts = self._rebase(pts, time_base)
+        packet.time_base = time_base
+        return packet
+
+    def _rebase(self, pts: int, time_base: fractions.Fraction) -> int:
+        now = time.monotonic()
+        if self._pts_offset is None:
+            if self._last_pts is None:
+                self._pts_offset = 0
+            else:
+                elapsed = max(1, int((now - self._last_time) / time_base))
+                self._pts_offset = self._last_pts + elapsed - pts
+        self._last_pts = pts + self._pts_offset
+        self._last_time = now
+        return self._last_pts
+
+    def stop(self) -> None:
+        self.detach()
+        super().stop()
+        self._wakeup.set()

@@ -1,0 +1,14 @@
+"""Relay tests run aiortc peers on loopback only, with the relay's pass-through decoder."""
+
+import os
+
+from praatbox.relay.config import use_host_addresses
+from praatbox.relay.forwarding import install_pass_through
+
+# aioice leaves 127.0.0.1 out of its host candidates; inside a loopback-only namespace that
+# would leave no candidate at all.
+os.environ.setdefault("PRAATBOX_RELAY_HOST_IPS", "127.0.0.1")
+use_host_addresses(tuple(os.environ["PRAATBOX_RELAY_HOST_IPS"].split(",")))
+# Process-wide, as in the relay process: the stand-in browsers then record encoded frames too,
+# which lets the tests compare bytes with what each publisher sent.
+install_pass_through()
