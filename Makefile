@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install install-test system-deps run test fuzz bench vendor translations lint
+.PHONY: install install-test system-deps run test bench vendor translations lint
 
 install: $(VENV)/.installed
 

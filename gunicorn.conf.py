@@ -4,8 +4,8 @@ import os
 import resource
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
-# Room state lives in memory unless PRAATBOX_REDIS_URL is set: then more workers may share it.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1")) if os.environ.get("PRAATBOX_REDIS_URL") else 1
+# Room state lives in this process's memory, so exactly one worker (there is no shared store yet).
+workers = 1
 worker_class = "gevent"
 worker_connections = int(os.environ.get("PRAATBOX_MAX_CONNECTIONS", "4000"))
 timeout = 60
