@@ -16,8 +16,8 @@ from praatbox.relay.auth import relay_token_valid
 from praatbox.rooms import RoomError
 from praatbox.signaling.protocol import ProtocolError, decode_relay_frame
 from praatbox.signaling.socket import (
-    RECEIVE_TIMEOUT_SECONDS,
     SocketOutbox,
+    received_frames,
     sock,
     use_sendall_transport,
 )
@@ -46,10 +46,7 @@ def relay_socket(ws: Any) -> None:
     rooms = hub()
     relay_id: str | None = None
     try:
-        while ws.connected:
-            raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
-            if raw is None:
-                continue
+        for raw in received_frames(ws):
             try:
                 frame = decode_relay_frame(raw)
                 kind = frame["type"]

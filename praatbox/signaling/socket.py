@@ -13,6 +13,7 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import simple_websocket.ws
@@ -33,6 +34,15 @@ RECEIVE_TIMEOUT_SECONDS = 5.0
 OUTBOX_MAX_MESSAGES = 512
 ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
+
+
+def received_frames(ws: Any) -> Iterator[str | bytes]:
+    """Yield frames as they arrive. The receive timeout lets the loop notice a socket that
+    closed without a close frame (FIELD-NOTES: a blocking receive never returns then)."""
+    while ws.connected:
+        raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
+        if raw is not None:
+            yield raw
 CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
 
@@ -162,10 +172,7 @@ def room_socket(ws: Any, room_id: str) -> None:
     reason = "disconnected"
     abuse = _AbuseCounter()
     try:
-        while ws.connected:
-            raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
-            if raw is None:
-                continue
+        for raw in received_frames(ws):
             try:
                 message = decode_client_frame(raw)
                 if message["type"] == "hangup":
