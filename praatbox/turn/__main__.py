@@ -1,0 +1,39 @@
+"""``python -m praatbox.turn``: run the TURN server until interrupted."""
+
+import asyncio
+import logging
+import os
+import signal
+
+import uvloop
+
+from praatbox.turn.config import load_config
+from praatbox.turn.server import TurnServer
+
+
+async def serve() -> None:
+    """Start the server and stop it cleanly on SIGINT or SIGTERM."""
+    server = TurnServer(load_config())
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def main() -> None:
+    """Log counts at info (never addresses or credentials) and serve on uvloop."""
+    logging.basicConfig(
+        level=os.environ.get("PRAATBOX_TURN_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # uvloop, a dependency, wakes up faster than the stock loop on every relayed packet.
+    uvloop.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Long-term credentials, stateless nonces and the budget for unauthenticated replies.
+
+Pure logic with time passed in: the request handler decides, this module only answers.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from aioice.turn import make_integrity_key
+
+from praatbox.credentials import parse_rest_username, rest_passwords
+
+NONCE_MAC_BYTES = 8
+REPLY_BUDGET_PER_SECOND = 20.0
+REPLY_BURST = 40.0
+MAX_TRACKED_SOURCES = 10000
+
+
+class Authenticator:
+    """Check credentials in the coturn REST scheme (several secrets) or static test users."""
+
+    def __init__(
+        self,
+        secrets_list: list[str],
+        realm: str,
+        nonce_lifetime_seconds: float,
+        static_users: dict[str, str] | None = None,
+    ) -> None:
+        self.realm = realm
+        self._secrets = list(secrets_list)
+        self._static_users = dict(static_users or {})
+        self._nonce_lifetime_seconds = nonce_lifetime_seconds
+        # Nonces only need to survive this process; clients get a 438 after a restart.
+        self._nonce_key = secrets.token_bytes(32)
+
+    def make_nonce(self, now: float, client_ip: str) -> bytes:
+        """Return a nonce bound to the client's IP that expires after the nonce lifetime."""
+        issued = f"{int(now):08x}"
+        return issued.encode("ascii") + self._nonce_mac(issued, client_ip)
+
+    def nonce_is_valid(self, nonce: bytes, now: float, client_ip: str) -> bool:
+        """Return True for a nonce we issued to this IP that has not expired."""
+        try:
+            issued = nonce[:8].decode("ascii")
+            issued_at = int(issued, 16)
+        except (UnicodeDecodeError, ValueError):
+            return False
+        if not hmac.compare_digest(nonce[8:], self._nonce_mac(issued, client_ip)):
+            return False
+        return 0 <= now - issued_at < self._nonce_lifetime_seconds
+
+    def _nonce_mac(self, issued: str, client_ip: str) -> bytes:
+        message = f"{issued}|{client_ip}".encode()
+        digest = hmac.new(self._nonce_key, message, hashlib.sha256).digest()
+        return digest[:NONCE_MAC_BYTES].hex().encode("ascii")
+
+    def candidate_keys(self, username: str, wall_now: float) -> tuple[str, list[bytes]]:
+        """Return ``(user id for quotas, possible integrity keys)`` for a new session.
+
+        No keys means the credential is unknown or expired (coturn checks expiry only when
+        a session starts; so do we).
+        """
+        if username in self._static_users:
+            password = self._static_users[username]
+            return username, [make_integrity_key(username, self.realm, password)]
+        parsed = parse_rest_username(username)
+        if parsed is None:
+            return username, []
+        expiry, user = parsed
+        if expiry < wall_now:
+            return user, []
+        return user, [
+            make_integrity_key(username, self.realm, password)
+            for password in rest_passwords(self._secrets, username)
+        ]
+
+
+class ReplyBudget:
+    """Token bucket per source IP for replies to unauthenticated requests.
+
+    A 401 is larger than the request that provoked it; without a budget the server would
+    amplify floods sent with a forged source address.
+    """
+
+    def __init__(
+        self, rate_per_second: float = REPLY_BUDGET_PER_SECOND, burst: float = REPLY_BURST
+    ) -> None:
+        self._rate_per_second = rate_per_second
+        self._burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, source_ip: str, now: float) -> bool:
+        """Spend one token for ``source_ip``; False when its budget is exhausted."""
+        tokens, last = self._buckets.get(source_ip, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - last) * self._rate_per_second)
+        if tokens < 1.0:
+            self._buckets[source_ip] = (tokens, now)
+            return False
+        if len(self._buckets) >= MAX_TRACKED_SOURCES and source_ip not in self._buckets:
+            self._buckets.clear()
+        self._buckets[source_ip] = (tokens - 1.0, now)
+        return True

@@ -1,0 +1,393 @@
+"""Sockets of the TURN server: UDP, TCP and TLS listeners, relay sockets, the expiry sweep.
+
+Stock asyncio datagram transports cost one event-loop pass per datagram, which halves the
+throughput of a relay (FIELD-NOTES). So UDP sockets are read with ``loop.add_reader`` and a loop
+that drains ``recvfrom`` until it would block; ChannelData is forwarded with one dict lookup
+and no parsing. Everything that can raise on network input is caught here, per packet.
+"""
+
+import asyncio
+import ipaddress
+import logging
+import math
+import random
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+from aioice.ice import get_host_addresses
+
+from praatbox.turn import codec
+from praatbox.turn.allocations import Allocation, AllocationTable
+from praatbox.turn.config import TurnConfig
+from praatbox.turn.handlers import RequestHandler
+from praatbox.turn.peers import PeerPolicy
+
+logger = logging.getLogger(__name__)
+
+RECV_BUFFER_BYTES = 65536
+# Packets handled per readiness callback: enough to amortise the wakeup, few enough that one
+# busy socket cannot starve the others.
+DRAIN_LIMIT_PACKETS = 256
+LISTENER_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+RELAY_SOCKET_BUFFER_BYTES = 512 * 1024
+RELAY_BIND_ATTEMPTS = 64
+SWEEP_INTERVAL_SECONDS = 1.0
+STATS_INTERVAL_SECONDS = 60.0
+TCP_WRITE_BUFFER_LIMIT_BYTES = 1024 * 1024
+MAX_TCP_CONNECTIONS = 4096
+# A TCP connection with no allocation for this long is closed (bounds idle sockets).
+TCP_IDLE_SECONDS = 60.0
+
+Address = tuple[str, int]
+
+
+def _make_udp_socket(host: str, port: int, buffer_bytes: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            sock.setsockopt(socket.SOL_SOCKET, option, buffer_bytes)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class UdpRelay:
+    """One allocation's relay socket; forwards what peers send back to the client."""
+
+    def __init__(self, server: "TurnServer", sock: socket.socket) -> None:
+        self.server = server
+        self.sock = sock
+        self.sendto = sock.sendto
+        self.address: Address = (server.config.relay_ip, sock.getsockname()[1])
+
+    def start(self, allocation: Allocation) -> None:
+        self.server.loop.add_reader(self.sock.fileno(), self.server.relay_reader(self, allocation))
+
+    def close(self) -> None:
+        if self.sock.fileno() >= 0:
+            self.server.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+
+
+class TcpConnection(asyncio.Protocol):
+    """A TURN client over TCP or TLS: framing, and at most one allocation (RFC 8656 §5)."""
+
+    def __init__(self, server: "TurnServer") -> None:
+        self.server = server
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+        self.peer: Address = ("", 0)
+        self.opened_at = time.monotonic()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer = (host, port)
+        if len(self.server.connections) >= MAX_TCP_CONNECTIONS:
+            self.transport.abort()
+            return
+        self.server.connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data if self.buffer else data
+        try:
+            frames, self.buffer = codec.split_stream(buffer)
+        except ValueError:
+            self.server.stats["malformed"] += 1
+            self.abort()
+            return
+        server = self.server
+        for frame in frames:
+            if codec.is_channel_data(frame[0]):
+                server.relay_channel_data(frame, self)
+            elif not server.handle_stun(frame, self, self.peer, self.reply, datagram=False):
+                self.abort()
+                return
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        # Relayed media is datagrams: drop rather than queue without bound.
+        if transport.get_write_buffer_size() > TCP_WRITE_BUFFER_LIMIT_BYTES:
+            return
+        transport.write(data)
+
+    def reply(self, data: bytes, client: object) -> None:
+        self.write(data)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        self.server.release(self)
+
+
+class TurnServer:
+    """The STUN/TURN server; ``await start()``, then ``await close()``."""
+
+    def __init__(self, config: TurnConfig) -> None:
+        self.config = config
+        self.table = AllocationTable(config.user_quota, config.total_quota)
+        self.policy = PeerPolicy(
+            config.allowed_peers, config.denied_peers, own_addresses(config), config.relay_ports
+        )
+        self.handler = RequestHandler(config, self.table, self.policy, self._open_relay)
+        self.stats = self.handler.stats
+        self.connections: set[TcpConnection] = set()
+        self.udp_address: Address = ("", 0)
+        self.tcp_address: Address = ("", 0)
+        self.tls_address: Address | None = None
+        self._udp_sock: socket.socket | None = None
+        self._servers: list[asyncio.Server] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.loop: asyncio.AbstractEventLoop
+
+    async def start(self) -> None:
+        """Bind the listeners (UDP and TCP share the port; port 0 picks a free one)."""
+        self.loop = asyncio.get_running_loop()
+        host, port = self.config.listen
+        for _ in range(20):
+            udp = _make_udp_socket(host, port, LISTENER_SOCKET_BUFFER_BYTES)
+            bound_port = udp.getsockname()[1]
+            try:
+                server = await self.loop.create_server(
+                    lambda: TcpConnection(self), host, bound_port, reuse_address=True
+                )
+            except OSError:
+                udp.close()
+                if port:
+                    raise
+                continue
+            break
+        else:
+            raise OSError("no free port for UDP and TCP together")
+        self._udp_sock = udp
+        self._servers.append(server)
+        self.udp_address = self.tcp_address = (host, bound_port)
+        self.loop.add_reader(udp.fileno(), self._on_udp_readable)
+        if self.config.tls_listen and self.config.tls_cert and self.config.tls_key:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+            tls_host, tls_port = self.config.tls_listen
+            tls = await self.loop.create_server(
+                lambda: TcpConnection(self), tls_host, tls_port, ssl=context, reuse_address=True
+            )
+            self._servers.append(tls)
+            self.tls_address = (tls_host, tls.sockets[0].getsockname()[1])
+        self._tasks.append(asyncio.create_task(self._sweep_forever()))
+        logger.info("TURN listening on port %d (udp, tcp)%s", bound_port,
+                    " and tls" if self.tls_address else "")
+
+    async def close(self) -> None:
+        """Stop listening, close every relay and connection."""
+        for task in self._tasks:
+            task.cancel()
+        for allocation in list(self.table.allocations.values()):
+            self.table.remove(allocation)
+            allocation.relay.close()
+        for relay in self.table.expired_reservations(math.inf):
+            relay.close()
+        if self._udp_sock is not None:
+            self.loop.remove_reader(self._udp_sock.fileno())
+            self._udp_sock.close()
+            self._udp_sock = None
+        for connection in list(self.connections):
+            connection.abort()
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+        self._servers.clear()
+
+    def release(self, client: object) -> None:
+        """Free the allocation of a client that went away."""
+        allocation = self.table.get(client)
+        if allocation is not None:
+            self.table.remove(allocation)
+            allocation.relay.close()
+
+    def _open_relay(self, even: bool, pair: bool) -> list[UdpRelay]:
+        """Bind a relay socket on a random port of the range (EVEN-PORT: even, or a pair)."""
+        low, high = self.config.relay_ports
+        for _ in range(RELAY_BIND_ATTEMPTS):
+            port = random.randint(low, high - 1 if pair else high)
+            if even or pair:
+                port -= port % 2
+                if port < low:
+                    continue
+            sockets: list[socket.socket] = []
+            try:
+                for offset in (0, 1) if pair else (0,):
+                    sockets.append(_make_udp_socket(
+                        self.config.relay_bind_ip, port + offset, RELAY_SOCKET_BUFFER_BYTES
+                    ))
+            except OSError:
+                for sock in sockets:
+                    sock.close()
+                continue
+            return [UdpRelay(self, sock) for sock in sockets]
+        raise OSError("no free relay port")
+
+    def handle_stun(
+        self, data: bytes, client: object, client_address: Address,
+        send: Callable[[bytes, object], None], datagram: bool = True,
+    ) -> bool:
+        """Handle one non-ChannelData message; False when it was malformed."""
+        try:
+            if data[0:2] == codec.SEND_INDICATION_BYTES:
+                # RFC 8656 §11.2: without a permission the indication is silently discarded.
+                peer, payload = codec.parse_send_indication(data)
+                allocation = self.table.allocations.get(client)
+                if (
+                    allocation is not None
+                    and peer[0] in allocation.permissions
+                    and self.policy.is_allowed(peer)
+                ):
+                    allocation.relay.sendto(payload, peer)
+                return True
+            response = self.handler.handle(
+                data, client, client_address, time.monotonic(), time.time(), datagram
+            )
+        except ValueError:
+            self.stats["malformed"] += 1
+            return False
+        except OSError:
+            return True  # the relay's send buffer is full: drop, as UDP would
+        except Exception as exc:  # one bad request must never stop the server
+            logger.warning("request failed: %s", type(exc).__name__)
+            return False
+        if response is not None:
+            send(response, client)
+        return True
+
+    def _on_udp_readable(self) -> None:
+        sock = self._udp_sock
+        if sock is None:
+            return
+        recvfrom = sock.recvfrom
+        routes = self.table.routes
+        for _ in range(DRAIN_LIMIT_PACKETS):
+            try:
+                data, address = recvfrom(RECV_BUFFER_BYTES)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue  # ICMP errors surface here; they concern one client only
+            if len(data) >= 4 and data[0] & 0xC0 == 0x40:
+                # codec.is_channel_data and relay_channel_data inlined: the hot path.
+                route = routes.get((address, (data[0] << 8) | data[1]))
+                size = (data[2] << 8) | data[3]
+                if route is not None and len(data) >= 4 + size:
+                    try:
+                        route[0].relay.sendto(data[4 : 4 + size], route[1])
+                    except OSError:
+                        pass  # the relay's send buffer is full: drop, as UDP would
+                continue
+            if data:
+                self.handle_stun(data, address, address[:2], self._udp_send)
+
+    def relay_channel_data(self, frame: bytes, client: object) -> None:
+        """Forward one ChannelData frame from a stream client to its peer; drop what fails."""
+        route = self.table.routes.get((client, (frame[0] << 8) | frame[1]))
+        if route is not None:
+            try:
+                route[0].relay.sendto(frame[4 : 4 + ((frame[2] << 8) | frame[3])], route[1])
+            except OSError:
+                pass
+
+    def _udp_send(self, data: bytes, address: Any) -> None:
+        if self._udp_sock is not None:
+            try:
+                self._udp_sock.sendto(data, address)
+            except OSError:
+                pass  # the client's buffer is full or it is gone: as for any datagram
+
+    def relay_reader(self, relay: UdpRelay, allocation: Allocation) -> Callable[[], None]:
+        """Return the read callback of a relay socket: peer datagrams to the client."""
+        recvfrom = relay.sock.recvfrom
+        channel_data_header = codec.channel_data_header
+        peer_channels = allocation.peer_channels
+        permissions = allocation.permissions
+        data_indication = codec.encode_data_indication
+        client = allocation.client
+        if isinstance(client, TcpConnection):
+            write = client.write
+
+            def send(data: bytes, channel: int) -> None:
+                write(channel_data_header(channel, len(data)) + data + bytes(-len(data) & 3))
+
+            def send_stun(data: bytes) -> None:
+                write(data)
+        else:
+            assert self._udp_sock is not None
+            udp_sendto = self._udp_sock.sendto
+            address = cast(Address, allocation.client)
+
+            def send(data: bytes, channel: int) -> None:
+                udp_sendto(channel_data_header(channel, len(data)) + data, address)
+
+            def send_stun(data: bytes) -> None:
+                udp_sendto(data, address)
+
+        def on_readable() -> None:
+            for _ in range(DRAIN_LIMIT_PACKETS):
+                try:
+                    data, peer = recvfrom(RECV_BUFFER_BYTES)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    continue
+                try:
+                    channel = peer_channels.get(peer)
+                    if channel is not None:
+                        send(data, channel)
+                    elif peer[0] in permissions:
+                        send_stun(data_indication(peer, data))
+                except OSError:
+                    continue  # the client's socket buffer is full: drop, as UDP would
+
+        return on_readable
+
+    async def _sweep_forever(self) -> None:
+        last_report = time.monotonic()
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            now = time.monotonic()
+            for allocation in self.table.sweep(now):
+                allocation.relay.close()
+                self.handler.stats["expired"] += 1
+            for relay in self.table.expired_reservations(now):
+                relay.close()
+            for connection in list(self.connections):
+                idle = now - connection.opened_at > TCP_IDLE_SECONDS
+                if idle and self.table.get(connection) is None:
+                    connection.abort()
+            if now - last_report >= STATS_INTERVAL_SECONDS:
+                last_report = now
+                self._report()
+
+    def _report(self) -> None:
+        counts = dict(sorted(self.handler.stats.items()))
+        logger.info("TURN allocations=%d connections=%d %s", len(self.table),
+                    len(self.connections), counts)
+
+
+def own_addresses(config: TurnConfig) -> list[str]:
+    """Return the addresses a peer could use to reach this host's own services."""
+    own = {config.relay_ip, config.relay_bind_ip, config.listen[0]}
+    if any(ipaddress.ip_address(a).is_unspecified for a in own):
+        own.update(get_host_addresses(use_ipv4=True, use_ipv6=True))
+    return sorted(a for a in own if not ipaddress.ip_address(a).is_unspecified)
