@@ -26,3 +26,9 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, and later `asyncio.run()` calls would refuse to start."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
