@@ -1,5 +1,8 @@
 """Milliseconds from the client's *Join* click to the first decoded remote video frame.
 
+The client presses *Enter the session* on the preview as soon as it is enabled, so the figure
+includes the page load and opening the devices, but no human pause.
+
 Two independent headless Chromium contexts, 5 rounds. Reference in the same run: a bare WebRTC
 call between two RTCPeerConnections inside one page (no server, no signaling), so the ratio shows
 what Praatbox's pages, signaling and negotiation add on top of WebRTC itself.
@@ -21,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.fake_camera import write_test_clip  # noqa: E402
-from tests.browser.flows import fill_terms, start_session, state  # noqa: E402
+from tests.browser.flows import enter_room, fill_terms, start_session, state  # noqa: E402
 from tests.live import start_web  # noqa: E402
 
 POLL_SECONDS = 0.02
@@ -54,6 +57,7 @@ def first_frame_ms(client) -> float:
     clicked = time.monotonic()
     client.get_by_test_id("join").click()
     client.wait_for_url("**/r/*")
+    enter_room(client)  # *Enter the session* as soon as the preview allows it
     deadline = clicked + TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.browser.flows import fill_terms  # noqa: E402
+from tests.browser.flows import enter_room, fill_terms  # noqa: E402
 from tests.live import start_web  # noqa: E402
 
 ROOM_GOAL_BYTES = 150_000
@@ -47,6 +47,13 @@ def press_start(page) -> None:
     page.wait_for_url("**/r/*")
 
 
+def switch_blur_on(page) -> None:
+    """Enter the call and switch blur on: only now are MediaPipe's model and wasm fetched."""
+    enter_room(page)
+    page.get_by_test_id("blur-toggle").click()
+    page.locator("[data-testid=blur-toggle][aria-pressed=true]").wait_for(timeout=60_000)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         web = start_web(Path(tmp))
@@ -62,6 +69,7 @@ def main() -> None:
                 home, home_requests = transferred_bytes(page, lambda: page.goto("/?lang=en"))
                 fill_terms(page, "bench box", "gent", "appel")
                 room, room_requests = transferred_bytes(page, lambda: press_start(page))
+                blur, blur_requests = transferred_bytes(page, lambda: switch_blur_on(page))
                 reference, _ = transferred_bytes(page, lambda: page.goto(
                     "/static/vendor/htmx.min.js"))
                 browser.close()
@@ -71,6 +79,8 @@ def main() -> None:
     print(f"home_requests: {home_requests}")
     print(f"room_bytes: {room}")
     print(f"room_requests: {room_requests}")
+    print(f"blur_assets_bytes_lazy: {blur}")
+    print(f"blur_assets_requests_lazy: {blur_requests}")
     print(f"reference_htmx_bytes: {reference}")
     print(f"room_goal_bytes: {ROOM_GOAL_BYTES}")
     print(f"room_vs_htmx_ratio: {room / reference:.2f}")

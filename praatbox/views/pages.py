@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, make_response, render_template
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+)
 
 from praatbox.i18n import LANGUAGE_NAMES
+from praatbox.ice import ice_servers_for_request
 from praatbox.terms import word_list
 from praatbox.views import hub
 
@@ -22,8 +33,12 @@ def privacy() -> str:
 
 
 @bp.get("/check")
-def check() -> str:
-    return render_template("check.html")
+def check() -> Response:
+    """Test camera, microphone, speaker and network alone, against the room page's ICE servers."""
+    ice_servers = ice_servers_for_request(current_app.config, time.time())
+    response = make_response(render_template("check.html", config={"iceServers": ice_servers}))
+    response.headers["Cache-Control"] = "no-store"  # it carries fresh TURN credentials
+    return response
 
 
 @bp.get("/wordlist/<lang>.json")

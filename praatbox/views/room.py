@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -13,6 +14,7 @@ from flask import (
     render_template,
     request,
     session,
+    url_for,
 )
 from flask_babel import gettext as _
 
@@ -30,11 +32,32 @@ from praatbox.views import client_redirect, hub
 
 bp = Blueprint("room", __name__, url_prefix="/r")
 
+AUTO_ENTER_KEY = "auto_enter"
+
 
 def _checked_room_id(room_id: str) -> str:
     if not is_room_id(room_id):
         abort(404)
     return room_id
+
+
+def _site_url() -> str:
+    """Return the public address of this site (PRAATBOX_PUBLIC_URL, else the request's host)."""
+    public_url = str(current_app.config.get("PUBLIC_URL") or "")
+    return (public_url or request.host_url).rstrip("/")
+
+
+def _invite_links(room_id: str) -> dict[str, str]:
+    """Build the not-confidential invitation: the room's address and nothing else."""
+    room_url = _site_url() + url_for("room.show", room_id=room_id)
+    text = _("Join my Praatbox video session: %(url)s", url=room_url)
+    subject = _("Invitation to a video session")
+    return {
+        "room_url": room_url,
+        "site_url": _site_url() + url_for("home.index"),
+        "whatsapp": "https://wa.me/?text=" + quote(text, safe=""),
+        "email": "mailto:?subject=" + quote(subject, safe="") + "&body=" + quote(text, safe=""),
+    }
 
 
 def _limiter() -> AttemptLimiter:
@@ -62,10 +85,13 @@ def show(room_id: str) -> Response:
         "moderator": status == membership.MODERATOR,
         "language": session.get("lang") or request.accept_languages.best or "en",
         "iceServers": ice_servers_for_request(current_app.config, time.time()),
+        # Whoever waited for the counsellor was promised to join by itself: no preview then.
+        "autoEnter": session.pop(AUTO_ENTER_KEY, None) == room_id,
     }
     return make_response(render_template(
         "room.html", room_id=room_id, config=config, moderator=config["moderator"],
         locked=bool(lock and lock.password_hash), password_error=None,
+        invite=_invite_links(room_id) if config["moderator"] else None,
     ))
 
 
@@ -75,6 +101,7 @@ def waiting(room_id: str) -> Response:
     room_id = _checked_room_id(room_id)
     response = make_response("", 204)
     if hub().room_is_open(room_id):
+        session[AUTO_ENTER_KEY] = room_id
         response = make_response("", 200)
         response.headers["HX-Refresh"] = "true"
     return response

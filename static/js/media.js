@@ -17,18 +17,21 @@ function problemOf(error) {
 }
 
 /**
- * Open camera and microphone, falling back to whichever works.
+ * Open camera and microphone (the chosen devices, if any), falling back to whichever works.
+ * @param {{audioId?: string, videoId?: string}} [choice] device ids from enumerateDevices()
  * @returns {Promise<{stream: MediaStream | null, problem: string | null}>}
  */
-export async function openLocalMedia() {
+export async function openLocalMedia(choice = {}) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     return { stream: null, problem: "insecure" };
   }
+  const audio = choice.audioId ? { deviceId: { exact: choice.audioId } } : true;
+  const video = choice.videoId ? { ...VIDEO_CONSTRAINTS, deviceId: { exact: choice.videoId } } : VIDEO_CONSTRAINTS;
   let firstProblem = null;
   for (const constraints of [
-    { audio: true, video: VIDEO_CONSTRAINTS },
-    { audio: true, video: false },
-    { audio: false, video: VIDEO_CONSTRAINTS },
+    { audio, video },
+    { audio, video: false },
+    { audio: false, video },
   ]) {
     try {
       const stream = await navigator.mediaDevices.getUserMedia(constraints);
@@ -39,4 +42,17 @@ export async function openLocalMedia() {
     }
   }
   return { stream: null, problem: firstProblem };
+}
+
+/**
+ * The cameras and microphones the browser offers (names only once access was granted).
+ * @returns {Promise<{cameras: MediaDeviceInfo[], microphones: MediaDeviceInfo[]}>}
+ */
+export async function listDevices() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return { cameras: [], microphones: [] };
+  const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+  return {
+    cameras: devices.filter((device) => device.kind === "videoinput" && device.deviceId),
+    microphones: devices.filter((device) => device.kind === "audioinput" && device.deviceId),
+  };
 }

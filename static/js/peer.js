@@ -20,6 +20,7 @@ export class PeerLink {
     });
     this.pc = pc;
     this.senders = { audio: null, video: null };
+    this.localStream = options.localStream;
     this.attachLocal(options.localStream);
     pc.onnegotiationneeded = async () => {
       // The first offer comes from the impolite side only: two first offers crossing each other
@@ -61,7 +62,18 @@ export class PeerLink {
 
   /** Swap the outgoing video (blur, screen share) without renegotiating. */
   async replaceVideo(track) {
+    if (!this.senders.video && track) this.startSendingVideo();
     if (this.senders.video) await this.senders.video.replaceTrack(track);
+  }
+
+  /** We came without a camera but share a screen: make the receive-only video m-line send too. */
+  startSendingVideo() {
+    const transceiver = this.pc.getTransceivers().find((t) => t.receiver.track.kind === "video" && !t.stopped);
+    if (!transceiver) return;
+    transceiver.direction = "sendrecv"; // renegotiates through onnegotiationneeded
+    // Keep the new video in the same stream as our audio, so the other side shows one tile.
+    if (this.localStream && transceiver.sender.setStreams) transceiver.sender.setStreams(this.localStream);
+    this.senders.video = transceiver.sender;
   }
 
   /** Apply an offer, answer or ICE candidate from the other side. */

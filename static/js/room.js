@@ -1,9 +1,12 @@
 // The call page: the only module that touches the DOM. Wires media, signaling and peer links.
 
 import { GroupSession } from "./group.js";
+import { initInvite } from "./invite.js";
 import { openLocalMedia } from "./media.js";
 import { PeerLink } from "./peer.js";
+import { Preview } from "./preview.js";
 import { safetyWords } from "./safety.js";
+import { initScreenShare } from "./screenshare.js";
 import { Signaling } from "./signaling.js";
 import { fingerprints, summarise } from "./stats.js";
 
@@ -34,12 +37,18 @@ const state = {
   links: new Map(),
   /** @type {GroupSession | null} the connection to the relay (group) */
   group: null,
+  /** @type {import("./blur.js").BlurredVideo | null} our blurred picture, while blur is on */
+  blur: null,
 };
 
 /** @type {Signaling} */
 let signaling;
 /** @type {Promise<string[]> | null} */
 let wordList = null;
+/** @type {import("./screenshare.js").ScreenShare | null} null: this browser cannot share */
+let screenShare = null;
+/** @type {ReturnType<typeof initInvite> | null} the counsellor's invite panel */
+let invite = null;
 
 function announce(text) {
   const item = document.createElement("p");
@@ -98,6 +107,7 @@ function playWithSound(video) {
 function updatePresence() {
   $("alone").hidden = state.peers.size > 0;
   $("third-person-warning").hidden = state.peers.size < 2;
+  if (invite) invite.peersChanged(state.peers.size);
 }
 
 function showStream(peerId, stream) {
@@ -125,7 +135,7 @@ function linkTo(peerId) {
     polite: String(state.self) > peerId,
     iceServers: config.iceServers,
     iceTransportPolicy: config.iceTransportPolicy,
-    localStream: state.localStream,
+    localStream: outgoingStream(),
     sendSignal: (data) => signaling.signal(peerId, data),
     onStream: (stream) => showStream(peerId, stream),
     onConnectionState: () => refreshSecurityStatus(),
@@ -150,7 +160,7 @@ function removePeer(peerId) {
 function openGroup() {
   return new GroupSession({
     sendSignal: (data) => signaling.signal("relay", data),
-    localStream: state.localStream,
+    localStream: outgoingStream(),
     iceServers: config.iceServers,
     onRemoteStream: (peerId, stream) => {
       if (state.peers.has(peerId)) showStream(peerId, stream);
@@ -248,6 +258,9 @@ function finish(panelId, title) {
   for (const link of state.links.values()) link.close();
   state.links.clear();
   closeGroup();
+  if (screenShare) screenShare.stop();
+  if (invite) invite.hide();
+  if (state.blur) state.blur.stop();
   if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
   for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning", "knocks"]) {
     $(id).hidden = true;
@@ -297,6 +310,7 @@ function setLocked(locked) {
   state.locked = locked;
   const label = $("lock-label");
   label.dataset.locked = String(locked);
+  if (invite) invite.setLocked(locked);
   if (locked) label.textContent = strings.passwordSet;
 }
 
@@ -313,14 +327,23 @@ function toggleModeratorPanel(open) {
 }
 
 function wireControls() {
+  screenShare = initScreenShare(
+    { button: /** @type {HTMLButtonElement} */ ($("screen-share")), banner: $("screen-share-banner"),
+      stopButton: /** @type {HTMLButtonElement} */ ($("screen-share-stop")) },
+    { sendVideo: async () => useOutgoingVideo(), announce, strings },
+  );
+  const invitePanel = optional("invite");
+  if (invitePanel) invite = initInvite(invitePanel, { announce, openPasswordForm: () => toggleModeratorPanel(true) });
   $("hangup").addEventListener("click", () => {
     signaling.send({ type: "hangup" });
+    tabMemory(ENTERED_KEY, "");  // coming back later goes through the preview again
     finish("ended", strings.youLeft);
   });
   $("mic-toggle").addEventListener("click", (event) => toggleTrack(event.currentTarget, "audio", "mute", "unmute"));
   $("camera-toggle").addEventListener("click", (event) =>
     toggleTrack(event.currentTarget, "video", "cameraOff", "cameraOn"),
   );
+  $("blur-toggle").addEventListener("click", () => toggleBlur());
   if (!state.moderator) return;
   $("add-password").addEventListener("click", () => toggleModeratorPanel());
   $("end-for-all").addEventListener("click", () => signaling.send({ type: "end" }));
@@ -337,8 +360,87 @@ function toggleTrack(button, kind, offLabel, onLabel) {
   const tracks = state.localStream.getTracks().filter((track) => track.kind === kind);
   const nowEnabled = !tracks.every((track) => track.enabled);
   tracks.forEach((track) => (track.enabled = nowEnabled));
+  if (kind === "video" && state.blur) state.blur.track.enabled = nowEnabled;
   button.setAttribute("aria-pressed", String(!nowEnabled));
   button.textContent = strings[nowEnabled ? offLabel : onLabel];
+}
+
+// -- background blur (static/js/blur.js, loaded with MediaPipe on first use) -------------------
+
+const BLUR_UNSUPPORTED = new Set(["wasm", "webgl", "canvas"]);
+
+/** What we send: the shared screen while sharing (with our microphone), else our picture. */
+function outgoingStream() {
+  if (!screenShare || !screenShare.track) return pictureStream();
+  const audio = state.localStream ? state.localStream.getAudioTracks() : [];
+  return new MediaStream([...audio, screenShare.track]);
+}
+
+/** Our picture (also the self view): the camera, or its blurred copy while blur is on. */
+function pictureStream() {
+  if (!state.localStream || !state.blur) return state.localStream;
+  return new MediaStream([...state.localStream.getAudioTracks(), state.blur.track]);
+}
+
+/** Send and show the outgoing picture on every connection, without renegotiating. */
+function useOutgoingVideo() {
+  const stream = outgoingStream();
+  const track = stream ? stream.getVideoTracks()[0] || null : null;
+  for (const link of state.links.values()) link.replaceVideo(track).catch((error) => console.warn(error));
+  if (state.group) state.group.setLocalStream(stream).catch((error) => console.warn(error));
+  /** @type {HTMLVideoElement} */ ($("local-video")).srcObject = pictureStream();
+}
+
+function showBlurButton() {
+  const button = $("blur-toggle");
+  button.setAttribute("aria-pressed", String(Boolean(state.blur)));
+  button.textContent = strings[state.blur ? "blurOff" : "blurOn"];
+}
+
+/** Take over a blurred picture someone else started (the preview step), or switch blur off. */
+function adoptBlur(blurred) {
+  if (state.blur && state.blur !== blurred) state.blur.stop();
+  state.blur = blurred;
+  if (blurred) {
+    blurred.onError = () => {
+      adoptBlur(null);
+      showProblem(strings.blurFailed);
+    };
+  }
+  useOutgoingVideo();
+  showBlurButton();
+}
+
+async function toggleBlur() {
+  if (state.blur) {
+    adoptBlur(null);
+    return;
+  }
+  const camera = state.localStream ? state.localStream.getVideoTracks()[0] : undefined;
+  if (!camera) {
+    showProblem(strings.blurNoCamera);
+    return;
+  }
+  const button = /** @type {HTMLButtonElement} */ ($("blur-toggle"));
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = strings.blurLoading;
+  try {
+    const { createBlur } = await import("./blur.js");
+    const blurred = await createBlur(camera);
+    if (state.ended) blurred.stop();
+    else {
+      adoptBlur(blurred);
+      announce(strings.blurStarted);
+    }
+  } catch (error) {
+    console.warn(error);
+    showProblem(strings[BLUR_UNSUPPORTED.has(error && error.reason) ? "blurUnsupported" : "blurFailed"]);
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    showBlurButton();
+  }
 }
 
 // -- signaling -------------------------------------------------------------------------------
@@ -410,6 +512,7 @@ const handlers = {
     finish("kicked");
   },
   ended() {
+    if (invite) invite.forget();
     finish("ended", strings.endedByModerator);
   },
   error(message) {
@@ -443,18 +546,84 @@ window.praatbox = {
       e2ee: state.mode !== "group",
       meshFallback: state.mode === "mesh",
       safetyWords: state.safetyWords,
+      screenSharing: Boolean(screenShare && screenShare.sharing),
       recording: false,
       streaming: false,
-      blur: false,
+      blur: Boolean(state.blur && state.blur.producing),
     };
   },
 };
 
+// -- the preview before entering --------------------------------------------------------------
+
+const ENTERED_KEY = `praatbox.entered.${config.roomId}`;
+const DEVICES_KEY = "praatbox.devices";
+
+function tabMemory(key, value) {
+  try {
+    if (value !== undefined) window.sessionStorage.setItem(key, value);
+    return window.sessionStorage.getItem(key);
+  } catch {
+    return null;  // storage blocked: the preview simply shows again after a reload
+  }
+}
+
+/**
+ * Show the preview, unless this tab already passed it for this room (a reload) or the person
+ * waited for the counsellor on the waiting screen (promised to join by itself).
+ */
+async function enterThroughPreview() {
+  let choice = {};
+  try {
+    choice = JSON.parse(tabMemory(DEVICES_KEY) || "{}");
+  } catch {
+    choice = {};
+  }
+  let result;
+  const previewed = !(config.autoEnter || tabMemory(ENTERED_KEY) === "1");
+  if (!previewed) {
+    result = await openLocalMedia(choice);
+    if (!result.stream && result.problem !== "denied") result = await openLocalMedia();
+  } else {
+    const preview = new Preview({
+      section: $("preview"),
+      video: /** @type {HTMLVideoElement} */ ($("preview-video")),
+      cameraSelect: /** @type {HTMLSelectElement} */ ($("camera-select")),
+      micSelect: /** @type {HTMLSelectElement} */ ($("mic-select")),
+      level: /** @type {HTMLMeterElement} */ ($("mic-level")),
+      micToggle: /** @type {HTMLButtonElement} */ ($("preview-mic-toggle")),
+      cameraToggle: /** @type {HTMLButtonElement} */ ($("preview-camera-toggle")),
+      problem: $("preview-problem"),
+      retry: /** @type {HTMLButtonElement} */ ($("preview-retry")),
+      enter: /** @type {HTMLButtonElement} */ ($("preview-enter")),
+      blurToggle: /** @type {HTMLButtonElement} */ ($("preview-blur-toggle")),
+    }, strings, choice);
+    result = await preview.run();
+    tabMemory(DEVICES_KEY, JSON.stringify(result.choice));
+  }
+  tabMemory(ENTERED_KEY, "1");
+  $("room").classList.remove("previewing");
+  // The preview's controls vanished: put keyboard focus on the call's first control.
+  if (previewed) $("mic-toggle").focus();
+  return result;
+}
+
+/** Make an in-call toggle show what the preview left it at (muted stays muted). */
+function syncToggle(id, kind, offLabel, onLabel) {
+  const tracks = state.localStream ? state.localStream.getTracks().filter((track) => track.kind === kind) : [];
+  const enabled = !tracks.length || tracks.some((track) => track.enabled);
+  $(id).setAttribute("aria-pressed", String(!enabled));
+  $(id).textContent = strings[enabled ? offLabel : onLabel];
+}
+
 async function main() {
   wireControls();
-  const { stream, problem } = await openLocalMedia();
+  const { stream, problem, blurred } = await enterThroughPreview();
   state.localStream = stream;
   if (stream) /** @type {HTMLVideoElement} */ ($("local-video")).srcObject = stream;
+  syncToggle("mic-toggle", "audio", "mute", "unmute");
+  syncToggle("camera-toggle", "video", "cameraOff", "cameraOn");
+  if (blurred) adoptBlur(blurred);
   showMediaProblem(problem);
   await connectSignaling().catch(() => undefined);
   window.setInterval(refreshSecurityStatus, STATUS_INTERVAL_MS);

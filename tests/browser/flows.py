@@ -15,16 +15,35 @@ def fill_terms(page: Page, name: str, location: str, word: str) -> None:
     page.get_by_test_id("term-word").fill(word)
 
 
+# What a room URL shows first: the preview, the waiting screen, the password prompt, or (after a
+# reload in the same tab, or after waiting) the call itself.
+ROOM_ENTRY = ", ".join([
+    "[data-testid=preview-enter]:visible", "[data-testid=waiting-screen]",
+    "[data-testid=password-input]", "#room:not(.previewing)",
+])
+
+
+def enter_room(page: Page) -> None:
+    """Press *Enter the session* if the page shows the preview; stop at whatever else it shows."""
+    page.locator(ROOM_ENTRY).first.wait_for()
+    enter = page.get_by_test_id("preview-enter")
+    if enter.is_visible():
+        enter.click()
+        page.locator("#room:not(.previewing)").wait_for(state="attached")
+
+
 def start_session(page: Page, terms: tuple[str, str, str]) -> None:
     fill_terms(page, *terms)
     page.get_by_test_id("start").click()
     page.wait_for_url("**/r/*")
+    enter_room(page)
 
 
 def join_session(page: Page, terms: tuple[str, str, str]) -> None:
     fill_terms(page, *terms)
     page.get_by_test_id("join").click()
     page.wait_for_url("**/r/*")
+    enter_room(page)
 
 
 def state(page: Page) -> dict[str, Any]:

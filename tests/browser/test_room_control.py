@@ -46,6 +46,7 @@ def test_password_knock_kick_and_end(new_person, web):
     enter_password(client, "wrong password")
     assert "not right" in client.get_by_test_id("password-error").inner_text()
     enter_password(client, PASSWORD)
+    client.get_by_test_id("preview-enter").click()
     for page in (counsellor, client):
         wait_for_state(page, receiving_media, what="1:1 call after the password")
         expect_security_state(page, "p2p")
@@ -59,6 +60,7 @@ def test_password_knock_kick_and_end(new_person, web):
     # A third person with the right password knocks; the counsellor refuses, then admits.
     join_session(third, terms)
     enter_password(third, PASSWORD)
+    third.get_by_test_id("preview-enter").click()
     counsellor.get_by_test_id("knock-notice").wait_for()
     assert "wants to join" in counsellor.get_by_test_id("knock-notice").inner_text()
     counsellor.get_by_test_id("deny").click()

@@ -1,0 +1,72 @@
+"""The self-test page in real headless Chromium: devices, level, tone and network verdict."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.live import LIVE_SECRET, ROOT, free_port, start_web
+
+
+def test_check_page_reports_devices_and_what_the_network_allows(new_person):
+    page = new_person()
+    page.goto("/check?lang=en")
+    verdict = page.get_by_test_id("check-verdict")
+    # The test server offers no STUN/TURN (PRAATBOX_TURN_URLS=none) and only loopback exists.
+    expect(verdict).to_have_attribute("data-verdict", "local")
+    assert "direct connection is possible on this network" in verdict.inner_text()
+    assert int(page.get_by_test_id("check-count-host").inner_text()) >= 1
+    assert page.get_by_test_id("check-count-relay").inner_text() == "0"
+    assert page.get_by_test_id("check-candidates").is_visible()
+
+    expect(page.get_by_test_id("check-camera-result")).to_contain_text("camera works")
+    page.wait_for_function("() => document.getElementById('check-video').videoWidth > 0")
+    # Chromium's fake microphone beeps: the meter moves and the page says it hears us.
+    expect(page.get_by_test_id("check-mic-result")).to_contain_text("We hear you")
+
+    page.get_by_test_id("check-speaker").click()
+    expect(page.get_by_test_id("check-speaker-result")).to_contain_text("Did you hear a tone")
+
+    page.get_by_test_id("check-network-retry").click()
+    expect(verdict).to_have_attribute("data-verdict", "local")
+
+
+@pytest.fixture(scope="module")
+def web_with_turn(tmp_path_factory):
+    """The bundled TURN server on loopback, and a web server that tells browsers about it."""
+    tmp = tmp_path_factory.mktemp("turn")
+    port = free_port()
+    log_path = tmp / "turn.log"
+    environment = dict(os.environ, PRAATBOX_SECRET_KEY=LIVE_SECRET,
+                       PRAATBOX_TURN_LISTEN=f"127.0.0.1:{port}")
+    with open(log_path, "wb") as log:
+        turn = subprocess.Popen([sys.executable, "-m", "praatbox.turn"], cwd=ROOT,
+                                env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while "TURN listening" not in log_path.read_text():
+            assert turn.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        web = start_web(tmp, {"PRAATBOX_TURN_URLS": f"stun:127.0.0.1:{port},"
+                                                     f"turn:127.0.0.1:{port}?transport=udp"})
+        yield web
+        web.stop()
+    finally:
+        turn.terminate()
+        turn.wait(timeout=10)
+
+
+def test_check_page_finds_the_relay_server_when_one_is_configured(browser, web_with_turn):
+    context = browser.new_context(permissions=["camera", "microphone"], base_url=web_with_turn.url)
+    try:
+        page = context.new_page()
+        page.goto("/check?lang=en")
+        verdict = page.get_by_test_id("check-verdict")
+        expect(verdict).to_have_attribute("data-verdict", "relay", timeout=15_000)
+        assert "calls work from here" in verdict.inner_text()
+        assert int(page.get_by_test_id("check-count-relay").inner_text()) >= 1
+    finally:
+        context.close()
