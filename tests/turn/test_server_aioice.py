@@ -115,10 +115,11 @@ def test_allocation_expires_without_refresh_and_frees_its_relay(turn_server, raw
     allocated = client.request(stun.Method.ALLOCATE, {"REQUESTED-TRANSPORT": 17 << 24})
     assert allocated.attributes["LIFETIME"] == 1
     deadline = time.monotonic() + 4
-    while len(server.table) and time.monotonic() < deadline:
+    # The sweep runs in the server's thread: wait for its last step (the count), then look.
+    while server.stats["expired"] < 1 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert len(server.table) == 0
     assert server.stats["expired"] == 1
+    assert len(server.table) == 0
     refresh = client.request(stun.Method.REFRESH, {"LIFETIME": 600})
     assert refresh.error_code == 437
 
