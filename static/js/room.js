@@ -1,14 +1,14 @@
-// The call page: the only module that touches the DOM. Wires media, signaling and peer links.
+// The call page: wires media, signaling, peer links and the parts of the page together.
 
+import { enterThroughPreview, forgetEntry } from "./entry.js";
 import { GroupSession } from "./group.js";
 import { initInvite } from "./invite.js";
-import { openLocalMedia } from "./media.js";
+import { ModeratorControls } from "./moderation.js";
 import { PeerLink } from "./peer.js";
-import { Preview } from "./preview.js";
-import { safetyWords } from "./safety.js";
 import { initScreenShare } from "./screenshare.js";
+import { SecurityStatus, securityState } from "./security-status.js";
 import { Signaling } from "./signaling.js";
-import { fingerprints, summarise } from "./stats.js";
+import { summarise } from "./stats.js";
 
 const STATUS_INTERVAL_MS = 1000;
 
@@ -25,10 +25,6 @@ const state = {
   /** "p2p", "group" (through the relay) or "mesh" (direct to everyone: no relay available) */
   mode: "p2p",
   ended: false,
-  securityState: "waiting",
-  /** @type {string[]} */
-  safetyWords: [],
-  safetyKey: "",
   /** @type {MediaStream | null} */
   localStream: null,
   /** @type {Set<string>} the other participants */
@@ -43,12 +39,12 @@ const state = {
 
 /** @type {Signaling} */
 let signaling;
-/** @type {Promise<string[]> | null} */
-let wordList = null;
 /** @type {import("./screenshare.js").ScreenShare | null} null: this browser cannot share */
 let screenShare = null;
 /** @type {ReturnType<typeof initInvite> | null} the counsellor's invite panel */
 let invite = null;
+/** @type {ModeratorControls} */
+let moderation;
 
 function announce(text) {
   const item = document.createElement("p");
@@ -57,6 +53,8 @@ function announce(text) {
   $("notices").append(item);
   window.setTimeout(() => item.remove(), 8000);
 }
+
+const status = new SecurityStatus({ strings, language: config.language, announce });
 
 function showMediaProblem(problem) {
   const key = { denied: "mediaDenied", missing: "mediaMissing", busy: "mediaBusy", insecure: "mediaMissing" }[problem];
@@ -213,39 +211,13 @@ async function mediaSummary() {
   return media;
 }
 
-/** Derive the security state from what the connections really use. */
+/** Derive the security status and the safety words from what the connections really use. */
 async function refreshSecurityStatus() {
   if (state.ended) return;
   const media = await mediaSummary();
-  const connected = Object.values(media).filter((m) => m.connectionState === "connected");
-  const label = state.mode === "mesh" ? "mesh" : "";
-  let next = "waiting";
-  if (state.mode === "group") next = "group";
-  else if (connected.length) next = connected.some((m) => m.candidateType === "relay") ? "p2p-turn" : "p2p";
-  else if (state.links.size) next = "connecting";
-  await refreshSafetyWords();
-  if (`${next}|${label}` === state.securityState) return;
-  state.securityState = `${next}|${label}`;
-  const status = $("security-status");
-  status.dataset.state = next === "connecting" ? "waiting" : next;
-  $("security-label").textContent = strings[label && next !== "connecting" ? label : next];
-  if (next !== "connecting") announce(strings[next]);
-}
-
-/** Show the safety words of a two-person call, from the certificates actually in use. */
-async function refreshSafetyWords() {
   const links = [...state.links.values()];
-  const pair = links.length === 1 && state.mode === "p2p" ? await fingerprints(links[0].pc) : null;
-  const key = pair ? `${pair.local}|${pair.remote}` : "";
-  if (key === state.safetyKey) return;
-  state.safetyKey = key;
-  state.safetyWords = [];
-  if (pair) {
-    wordList = wordList || fetch(`/wordlist/${config.language}.json`).then((r) => r.json());
-    state.safetyWords = await safetyWords(pair, await wordList);
-  }
-  $("safety-words").textContent = state.safetyWords.join(" · ");
-  $("safety").hidden = !pair;
+  await status.showSafetyWords(links.length === 1 && state.mode === "p2p" ? links[0].pc : null);
+  status.show(securityState(media, state.mode, links.length), state.mode);
 }
 
 // -- leaving ---------------------------------------------------------------------------------
@@ -262,11 +234,10 @@ function finish(panelId, title) {
   if (invite) invite.hide();
   if (state.blur) state.blur.stop();
   if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
-  for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning", "knocks"]) {
+  for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning"]) {
     $(id).hidden = true;
   }
-  const panel = optional("moderator-panel");
-  if (panel) panel.hidden = true;
+  moderation.hide();
   if (title) $("ended-title").textContent = title;
   $(panelId).hidden = false;
   const focusTarget = $(panelId).querySelector("a") || $(panelId);
@@ -276,54 +247,12 @@ function finish(panelId, title) {
 
 // -- the counsellor's controls ---------------------------------------------------------------
 
-function showKnock(peerId) {
-  if (document.querySelector(`.knock[data-peer="${CSS.escape(peerId)}"]`)) return;
-  const notice = document.createElement("div");
-  notice.className = "knock";
-  notice.dataset.peer = peerId;
-  notice.dataset.testid = "knock-notice";
-  notice.setAttribute("role", "alert");
-  const text = document.createElement("p");
-  text.textContent = strings.knock;
-  notice.append(text);
-  for (const [action, testId, label] of [["admit", "admit", strings.admit], ["deny", "deny", strings.deny]]) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.testid = testId;
-    button.className = action === "admit" ? "primary" : "secondary";
-    button.textContent = label;
-    button.addEventListener("click", () => {
-      signaling.send({ type: action, peer: peerId });
-      notice.remove();
-    });
-    notice.append(button);
-  }
-  $("knocks").append(notice);
-}
-
-function removeKnock(peerId) {
-  const notice = document.querySelector(`.knock[data-peer="${CSS.escape(peerId)}"]`);
-  if (notice) notice.remove();
-}
-
 function setLocked(locked) {
   state.locked = locked;
   const label = $("lock-label");
   label.dataset.locked = String(locked);
   if (invite) invite.setLocked(locked);
   if (locked) label.textContent = strings.passwordSet;
-}
-
-function toggleModeratorPanel(open) {
-  const panel = optional("moderator-panel");
-  const button = optional("add-password");
-  if (!panel || !button) return;
-  panel.hidden = open === undefined ? !panel.hidden : !open;
-  button.setAttribute("aria-expanded", String(!panel.hidden));
-  if (!panel.hidden) {
-    const input = optional("password-set-input");
-    if (input) input.focus();
-  }
 }
 
 function wireControls() {
@@ -333,10 +262,11 @@ function wireControls() {
     { sendVideo: async () => useOutgoingVideo(), announce, strings },
   );
   const invitePanel = optional("invite");
-  if (invitePanel) invite = initInvite(invitePanel, { announce, openPasswordForm: () => toggleModeratorPanel(true) });
+  moderation = new ModeratorControls({ send: (message) => signaling.send(message), strings, onLocked: () => setLocked(true) });
+  if (invitePanel) invite = initInvite(invitePanel, { announce, openPasswordForm: () => moderation.openPanel(true) });
   $("hangup").addEventListener("click", () => {
     signaling.send({ type: "hangup" });
-    tabMemory(ENTERED_KEY, "");  // coming back later goes through the preview again
+    forgetEntry(config.roomId);
     finish("ended", strings.youLeft);
   });
   $("mic-toggle").addEventListener("click", (event) => toggleTrack(event.currentTarget, "audio", "mute", "unmute"));
@@ -344,15 +274,6 @@ function wireControls() {
     toggleTrack(event.currentTarget, "video", "cameraOff", "cameraOn"),
   );
   $("blur-toggle").addEventListener("click", () => toggleBlur());
-  if (!state.moderator) return;
-  $("add-password").addEventListener("click", () => toggleModeratorPanel());
-  $("end-for-all").addEventListener("click", () => signaling.send({ type: "end" }));
-  const waitingRoom = /** @type {HTMLInputElement} */ ($("waiting-room-toggle"));
-  waitingRoom.addEventListener("change", () => signaling.send({ type: "waiting-room", on: waitingRoom.checked }));
-  document.body.addEventListener("htmx:afterSwap", () => {
-    const lockState = document.querySelector("#password-form .lock-state");
-    if (lockState && lockState.getAttribute("data-locked") === "true") setLocked(true);
-  });
 }
 
 function toggleTrack(button, kind, offLabel, onLabel) {
@@ -455,7 +376,7 @@ const handlers = {
     setLocked(message.locked);
     message.peers.forEach(addPeer);
     if (message.mode === "group") setMode("group");
-    (message.knocking || []).forEach(showKnock);
+    (message.knocking || []).forEach((peerId) => moderation.showKnock(peerId));
     refreshSecurityStatus();
   },
   "peer-joined"(message) {
@@ -466,7 +387,7 @@ const handlers = {
     removePeer(message.peer);
     if (message.reason === "kicked") {
       announce(strings.peerKicked);
-      toggleModeratorPanel(true);
+      moderation.openPanel(true);
     } else if (message.reason !== "replaced") {
       // "replaced": the same browser reconnected (a reload); it is announced as it joins again.
       announce(message.reason === "hangup" ? strings.peerLeft : strings.peerLost);
@@ -488,19 +409,18 @@ const handlers = {
     $("knocking").hidden = false;
   },
   knock(message) {
-    showKnock(message.peer);
+    moderation.showKnock(message.peer);
     announce(strings.knock);
   },
   "knock-withdrawn"(message) {
-    removeKnock(message.peer);
+    moderation.removeKnock(message.peer);
   },
   locked() {
     setLocked(true);
     announce(strings.locked);
   },
   "waiting-room"(message) {
-    const toggle = /** @type {HTMLInputElement | null} */ (optional("waiting-room-toggle"));
-    if (toggle) toggle.checked = message.on;
+    moderation.setWaitingRoom(message.on);
   },
   "attempts-warning"() {
     announce(strings.attemptsWarning);
@@ -545,7 +465,7 @@ window.praatbox = {
       media: await mediaSummary(),
       e2ee: state.mode !== "group",
       meshFallback: state.mode === "mesh",
-      safetyWords: state.safetyWords,
+      safetyWords: status.safetyWords,
       screenSharing: Boolean(screenShare && screenShare.sharing),
       recording: false,
       streaming: false,
@@ -553,60 +473,6 @@ window.praatbox = {
     };
   },
 };
-
-// -- the preview before entering --------------------------------------------------------------
-
-const ENTERED_KEY = `praatbox.entered.${config.roomId}`;
-const DEVICES_KEY = "praatbox.devices";
-
-function tabMemory(key, value) {
-  try {
-    if (value !== undefined) window.sessionStorage.setItem(key, value);
-    return window.sessionStorage.getItem(key);
-  } catch {
-    return null;  // storage blocked: the preview simply shows again after a reload
-  }
-}
-
-/**
- * Show the preview, unless this tab already passed it for this room (a reload) or the person
- * waited for the counsellor on the waiting screen (promised to join by itself).
- */
-async function enterThroughPreview() {
-  let choice = {};
-  try {
-    choice = JSON.parse(tabMemory(DEVICES_KEY) || "{}");
-  } catch {
-    choice = {};
-  }
-  let result;
-  const previewed = !(config.autoEnter || tabMemory(ENTERED_KEY) === "1");
-  if (!previewed) {
-    result = await openLocalMedia(choice);
-    if (!result.stream && result.problem !== "denied") result = await openLocalMedia();
-  } else {
-    const preview = new Preview({
-      section: $("preview"),
-      video: /** @type {HTMLVideoElement} */ ($("preview-video")),
-      cameraSelect: /** @type {HTMLSelectElement} */ ($("camera-select")),
-      micSelect: /** @type {HTMLSelectElement} */ ($("mic-select")),
-      level: /** @type {HTMLMeterElement} */ ($("mic-level")),
-      micToggle: /** @type {HTMLButtonElement} */ ($("preview-mic-toggle")),
-      cameraToggle: /** @type {HTMLButtonElement} */ ($("preview-camera-toggle")),
-      problem: $("preview-problem"),
-      retry: /** @type {HTMLButtonElement} */ ($("preview-retry")),
-      enter: /** @type {HTMLButtonElement} */ ($("preview-enter")),
-      blurToggle: /** @type {HTMLButtonElement} */ ($("preview-blur-toggle")),
-    }, strings, choice);
-    result = await preview.run();
-    tabMemory(DEVICES_KEY, JSON.stringify(result.choice));
-  }
-  tabMemory(ENTERED_KEY, "1");
-  $("room").classList.remove("previewing");
-  // The preview's controls vanished: put keyboard focus on the call's first control.
-  if (previewed) $("mic-toggle").focus();
-  return result;
-}
 
 /** Make an in-call toggle show what the preview left it at (muted stays muted). */
 function syncToggle(id, kind, offLabel, onLabel) {
@@ -618,7 +484,7 @@ function syncToggle(id, kind, offLabel, onLabel) {
 
 async function main() {
   wireControls();
-  const { stream, problem, blurred } = await enterThroughPreview();
+  const { stream, problem, blurred } = await enterThroughPreview(config, strings);
   state.localStream = stream;
   if (stream) /** @type {HTMLVideoElement} */ ($("local-video")).srcObject = stream;
   syncToggle("mic-toggle", "audio", "mute", "unmute");
