@@ -11,6 +11,17 @@ logger = logging.getLogger(__name__)
 DEFAULT_LANGUAGES = ("de", "nl", "en", "fr")
 MAX_MESSAGE_BYTES = 64 * 1024
 
+ICE_TRANSPORT_POLICIES = ("all", "relay")
+
+
+def _ice_transport_policy(value: str) -> str:
+    """"relay" sends every call through TURN: neither side learns the other's IP address."""
+    policy = value.strip().lower()
+    if policy not in ICE_TRANSPORT_POLICIES:
+        raise ValueError(f"PRAATBOX_ICE_TRANSPORT_POLICY must be one of {ICE_TRANSPORT_POLICIES}")
+    return policy
+
+
 def _url_list(value: str) -> list[str]:
     """Parse a comma-separated list; "none" means an explicitly empty list."""
     if value.strip().lower() == "none":
@@ -26,6 +37,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_TURN_SECRET": ("TURN_SECRET", str),
     "PRAATBOX_TURN_URLS": ("TURN_URLS", lambda value: _url_list(value)),
     "PRAATBOX_TURN_LISTEN": ("TURN_LISTEN", str),
+    "PRAATBOX_ICE_TRANSPORT_POLICY": ("ICE_TRANSPORT_POLICY", _ice_transport_policy),
     "PRAATBOX_RELAY_URL": ("RELAY_URL", str),
     "PRAATBOX_LANGUAGES": ("LANGUAGES", lambda value: tuple(_url_list(value))),
     "PRAATBOX_OPERATOR_NAME": ("OPERATOR_NAME", str),
@@ -42,6 +54,7 @@ def default_settings() -> dict[str, Any]:
         "TURN_SECRET": None,
         "TURN_URLS": None,
         "TURN_LISTEN": "0.0.0.0:3478",
+        "ICE_TRANSPORT_POLICY": "all",
         "RELAY_URL": "",
         "LANGUAGES": DEFAULT_LANGUAGES,
         "OPERATOR_NAME": "",

@@ -78,6 +78,26 @@ def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
     raise RuntimeError(f"gunicorn did not answer:\n{server.log()}")
 
 
+def start_turn(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[LiveServer, int]:
+    """Start `python -m praatbox.turn` on a free loopback port; return it and the port."""
+    port = free_port()
+    log_path = tmp_path / f"turn-{port}.log"
+    environment = dict(os.environ, PRAATBOX_SECRET_KEY=LIVE_SECRET,
+                       PRAATBOX_TURN_LISTEN=f"127.0.0.1:{port}")
+    environment.update(env or {})
+    log = open(log_path, "wb")
+    process = subprocess.Popen([sys.executable, "-m", "praatbox.turn"], cwd=ROOT,
+                               env=environment, stdout=log, stderr=subprocess.STDOUT)
+    turn = LiveServer(f"turn:127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while "TURN listening" not in turn.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            turn.stop()
+            raise RuntimeError(f"the TURN server did not start:\n{turn.log()}")
+        time.sleep(0.1)
+    return turn, port
+
+
 def start_relay(tmp_path: Path, web: LiveServer) -> LiveServer:
     """Start `python -m praatbox.relay` for `web` (loopback ICE) and wait until it registered."""
     log_path = tmp_path / "relay.log"

@@ -85,6 +85,7 @@ def show(room_id: str) -> Response:
         "moderator": status == membership.MODERATOR,
         "language": session.get("lang") or request.accept_languages.best or "en",
         "iceServers": ice_servers_for_request(current_app.config, time.time()),
+        "iceTransportPolicy": current_app.config["ICE_TRANSPORT_POLICY"],
         # Whoever waited for the counsellor was promised to join by itself: no preview then.
         "autoEnter": session.pop(AUTO_ENTER_KEY, None) == room_id,
     }

@@ -1,14 +1,10 @@
 """The self-test page in real headless Chromium: devices, level, tone and network verdict."""
 
-import os
-import subprocess
-import sys
-import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.live import LIVE_SECRET, ROOT, free_port, start_web
+from tests.live import start_turn, start_web
 
 
 def test_check_page_reports_devices_and_what_the_network_allows(new_person):
@@ -38,25 +34,12 @@ def test_check_page_reports_devices_and_what_the_network_allows(new_person):
 def web_with_turn(tmp_path_factory):
     """The bundled TURN server on loopback, and a web server that tells browsers about it."""
     tmp = tmp_path_factory.mktemp("turn")
-    port = free_port()
-    log_path = tmp / "turn.log"
-    environment = dict(os.environ, PRAATBOX_SECRET_KEY=LIVE_SECRET,
-                       PRAATBOX_TURN_LISTEN=f"127.0.0.1:{port}")
-    with open(log_path, "wb") as log:
-        turn = subprocess.Popen([sys.executable, "-m", "praatbox.turn"], cwd=ROOT,
-                                env=environment, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while "TURN listening" not in log_path.read_text():
-            assert turn.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
-        web = start_web(tmp, {"PRAATBOX_TURN_URLS": f"stun:127.0.0.1:{port},"
-                                                     f"turn:127.0.0.1:{port}?transport=udp"})
-        yield web
-        web.stop()
-    finally:
-        turn.terminate()
-        turn.wait(timeout=10)
+    turn, port = start_turn(tmp)
+    web = start_web(tmp, {"PRAATBOX_TURN_URLS": f"stun:127.0.0.1:{port},"
+                                                 f"turn:127.0.0.1:{port}?transport=udp"})
+    yield web
+    web.stop()
+    turn.stop()
 
 
 def test_check_page_finds_the_relay_server_when_one_is_configured(browser, web_with_turn):
