@@ -741,10 +741,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 2000])
     parser.add_argument("--seconds", type=float, default=20.0, help="steady phase per run")
-    parser.add_argument("--reference-clients", type=int, default=1000,
-                        help="N for the websockets reference (0: skip it)")
+    parser.add_argument("--reference-clients", type=int, default=None,
+                        help="N for the websockets reference (default: the smallest --clients;"
+                             " 0: skip it)")
     parser.add_argument("--serve-reference", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reference_clients is None:
+        args.reference_clients = min(args.clients)
     if args.serve_reference:
         serve_reference(args.serve_reference)
         return 0
