@@ -1,11 +1,14 @@
-"""CPU of the media relay (`python -m praatbox.relay`, its own process) per room shape.
+"""CPU of the media relay per room shape, interleaved with Janus's videoroom in the same run.
 
 aiortc clients in this process publish pre-encoded 640x480 30 fps VP8 at about 1 Mbit/s
-(only the first frame is a keyframe; later keyframes only on request), subscribe without
-decoding, and talk to the relay through a stand-in `/ws-relay` server. The relay's CPU comes
-from /proc/PID/stat. Run inside a loopback-only namespace:
+(only the first frame is a keyframe; later keyframes only on request) and subscribe without
+decoding. They talk to our relay (`python -m praatbox.relay`, its own process) through a
+stand-in `/ws-relay` server, and to a private Janus (Debian `janus`, videoroom plugin; see
+bench/janus_client.py) over its HTTP API. Each room shape runs on both servers back to back
+(the order alternates per case), because the shared machine's load drifts between minutes.
+CPU of each server comes from /proc/PID/stat. Run inside a loopback-only namespace:
 
-    sh scripts/run-in-netns.sh .venv/bin/python bench/relay_cpu.py --seconds 8
+    sh scripts/run-in-netns.sh env PYTHONPATH=. .venv/bin/python bench/relay_cpu.py --seconds 8
 """
 
 from __future__ import annotations
@@ -14,13 +17,19 @@ import argparse
 import asyncio
 import contextlib
 import fractions
+import itertools
 import json
 import os
 import sys
+import tempfile
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 import av
+import janus_client
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusEncoder
@@ -35,14 +44,53 @@ FPS = 30
 WIDTH, HEIGHT = 640, 480
 BITRATE = 1_000_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# name, publishers, subscribers that only watch, with audio
+MEDIA_START_TIMEOUT_S = 30.0
+HEADLINE_CASE = "4person"
+# The issue's goal for a 4-person room: under half a core at full frame rate, at most 2x Janus.
+GOAL_CPU_PCT, GOAL_RATIO, FULL_FPS = 50.0, 2.0, 29.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One room shape: publishers send and watch each other, watchers only watch."""
+
+    name: str
+    publishers: int
+    watchers: int
+    audio: bool
+
+    @property
+    def forwarded(self) -> int:
+        """Video streams the server sends out (each publisher to every other participant)."""
+        return self.publishers * (self.publishers - 1 + self.watchers)
+
+
 CASES = [
-    ("1to1", 1, 1, False),
-    ("1to3", 1, 3, False),
-    ("3person", 3, 0, False),
-    ("4person", 4, 0, False),
-    ("4person_opus", 4, 0, True),
+    Case("1to1", 1, 1, False),
+    Case("1to3", 1, 3, False),
+    Case("3person", 3, 0, False),
+    Case("4person", 4, 0, False),
+    Case("4person_opus", 4, 0, True),
 ]
+
+
+@dataclass(frozen=True)
+class Media:
+    """Pre-encoded frames every publisher replays (encoding once keeps the clients cheap)."""
+
+    video: list[bytes]
+    audio: list[bytes]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One measurement; CPU figures are % of one core."""
+
+    server_pct: float
+    fps: float
+    audio_fps: float
+    clients_pct: float
+    machine_pct: float
 
 
 def encode_video(count: int = 90) -> list[bytes]:
@@ -70,6 +118,7 @@ def encode_video(count: int = 90) -> list[bytes]:
 
 
 def encode_audio(count: int = 50) -> list[bytes]:
+    """Opus frames of noise, 20 ms each."""
     encoder, out = OpusEncoder(), []
     for i in range(count):
         frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
@@ -104,16 +153,24 @@ class Replay(MediaStreamTrack):
 
 
 class Client:
-    def __init__(self, peer: str, video: list[bytes] | None, audio: list[bytes] | None) -> None:
-        self.peer = peer
+    """One aiortc PeerConnection; counts the frames it receives per kind (without decoding).
+
+    `streams` is how many video streams it should receive, to tell when media is flowing.
+    """
+
+    def __init__(
+        self, peer: str, streams: int, video: list[bytes] | None = None,
+        audio: list[bytes] | None = None, audio_first: bool = False,
+    ) -> None:
+        self.peer, self.streams = peer, streams
         self.pc = RTCPeerConnection(rtc_configuration([]))
-        self.frames = 0
+        self.frames = {"audio": 0, "video": 0}
         self.tasks: list[asyncio.Task[None]] = []
-        # Transceivers in the relay's m-line order (audio first): aiortc with max-bundle never
-        # connects when a video transceiver precedes an audio one created by the offer.
+        # Our relay offers audio first: aiortc with max-bundle never connects when a video
+        # transceiver precedes an audio one created by the offer, hence `audio_first`.
         if audio:
             self.pc.addTrack(Replay("audio", audio, 0.02, 48000))
-        elif video:
+        elif video and audio_first:
             self.pc.addTransceiver("audio", direction="inactive")
         if video:
             track = Replay("video", video, 1 / FPS, 90000)
@@ -121,8 +178,7 @@ class Client:
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "video":
-                self.tasks.append(asyncio.ensure_future(self.count(track)))
+            self.tasks.append(asyncio.ensure_future(self.count(track)))
 
     async def count(self, track: MediaStreamTrack) -> None:
         while True:
@@ -130,12 +186,20 @@ class Client:
                 await track.recv()
             except MediaStreamError:
                 return
-            self.frames += 1
+            self.frames[track.kind] += 1
+
+    async def offer(self) -> dict[str, Any]:
+        """A complete offer (aiortc gathers before returning: no trickle needed)."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return {"type": "offer", "sdp": self.pc.localDescription.sdp, "trickle": False}
+
+    async def accept(self, answer: dict[str, Any]) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
 
     async def answer(self, offer: dict[str, Any]) -> dict[str, Any]:
         await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return {"type": "answer", "sdp": self.pc.localDescription.sdp}
+        return {"type": "answer", "sdp": self.pc.localDescription.sdp, "trickle": False}
 
     async def close(self) -> None:
         await self.pc.close()
@@ -143,100 +207,323 @@ class Client:
             task.cancel()
 
 
+class Server(Protocol):
+    """What `measure` needs from our relay and from Janus."""
+
+    name: str
+
+    @property
+    def pid(self) -> int: ...
+
+    async def open_room(self, case: Case, media: Media) -> list[Client]:
+        """Connect everyone in `case`; return the clients that receive video."""
+
+    async def close_room(self, case: Case) -> None:
+        """Hang everyone up and forget the room."""
+
+
+class OurRelay:
+    """`python -m praatbox.relay` in its own process, driven through a stand-in /ws-relay."""
+
+    name = "ours"
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Client] = {}
+        self.connected: asyncio.Queue[Any] = asyncio.Queue()
+        self.process: asyncio.subprocess.Process | None = None
+        self.ws: Any = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[OurRelay]:
+        """Serve /ws-relay, start the relay process, wait until it has connected."""
+        async with websockets.serve(self.handle, "127.0.0.1", 0, process_request=auth) as server:
+            port = server.sockets[0].getsockname()[1]
+            env = dict(os.environ, PRAATBOX_RELAY_URL=f"http://127.0.0.1:{port}",
+                       PRAATBOX_SECRET_KEY=SECRET, PRAATBOX_RELAY_HOST_IPS="127.0.0.1",
+                       PRAATBOX_LOG_LEVEL="WARNING")
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "praatbox.relay", env=env
+            )
+            try:
+                self.ws = await asyncio.wait_for(self.connected.get(), 20)
+                yield self
+            finally:
+                self.process.terminate()
+                await self.process.wait()
+
+    async def handle(self, ws: Any) -> None:
+        await self.connected.put(ws)
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for message in ws:
+                await self.on_frame(ws, json.loads(message))
+
+    async def on_frame(self, ws: Any, frame: dict[str, Any]) -> None:
+        """Answer the relay's offers on behalf of the client they are addressed to."""
+        client = self.clients.get(frame.get("to", ""))
+        if frame["type"] != "signal" or client is None or "description" not in frame["data"]:
+            return
+        answer = await client.answer(frame["data"]["description"])
+        await ws.send(json.dumps({"type": "signal", "room": frame["room"], "from": client.peer,
+                                  "data": {"description": answer}}))
+
+    async def open_room(self, case: Case, media: Media) -> list[Client]:
+        self.clients.clear()
+        audio = media.audio if case.audio else None
+        for i in range(case.publishers):
+            self.clients[f"p{i}"] = Client(f"p{i}", case.publishers - 1, media.video, audio,
+                                           audio_first=True)
+        for i in range(case.watchers):
+            self.clients[f"w{i}"] = Client(f"w{i}", case.publishers)
+        await self.ws.send(json.dumps({"type": "room-open", "room": f"room-{case.name}",
+                                       "peers": list(self.clients)}))
+        return list(self.clients.values())
+
+    async def close_room(self, case: Case) -> None:
+        await self.ws.send(json.dumps({"type": "room-close", "room": f"room-{case.name}"}))
+        for client in self.clients.values():
+            await client.close()
+        self.clients.clear()
+
+
+def auth(connection: Any, request: Any) -> Any:
+    """The stand-in /ws-relay checks the relay's bearer token like the web process does."""
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    return None if relay_token_valid(SECRET, token) else connection.respond(401, "no\n")
+
+
+class JanusServer:
+    """Janus's videoroom: each participant is one API session with a publisher handle (own
+    PeerConnection) and a subscriber handle (one multistream PeerConnection for all feeds)."""
+
+    name = "janus"
+
+    def __init__(self, process: janus_client.JanusProcess) -> None:
+        self.process = process
+        self.room_ids = itertools.count(1000)
+        self.room = 0
+        self.clients: list[Client] = []
+        self.sessions: list[janus_client.JanusSession] = []
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def new_session(self) -> janus_client.JanusSession:
+        session = janus_client.JanusSession(self.process.port)
+        await session.create()
+        self.sessions.append(session)
+        return session
+
+    async def open_room(self, case: Case, media: Media) -> list[Client]:
+        self.room = next(self.room_ids)
+        admin = await (await self.new_session()).attach()
+        await janus_client.create_room(admin, self.room, case.publishers)
+        sessions = [await self.new_session() for _ in range(case.publishers + case.watchers)]
+        feeds = [await self.publish(sessions[i], f"p{i}", media, case.audio)
+                 for i in range(case.publishers)]
+        await wait_connected(self.clients)
+        watching = []
+        for i, session in enumerate(sessions):
+            others = [feed for j, feed in enumerate(feeds) if j != i]
+            if others:
+                watching.append(await self.subscribe(session, f"s{i}", others))
+        return watching
+
+    async def publish(
+        self, session: janus_client.JanusSession, peer: str, media: Media, audio: bool
+    ) -> int:
+        """Publish one participant's media; return its feed id."""
+        client = Client(peer, 0, media.video, media.audio if audio else None)
+        self.clients.append(client)
+        handle = await session.attach()
+        feed, answer = await janus_client.publish(handle, self.room, peer, await client.offer())
+        await client.accept(answer)
+        return feed
+
+    async def subscribe(
+        self, session: janus_client.JanusSession, peer: str, feeds: list[int]
+    ) -> Client:
+        """Receive every feed in `feeds` on one PeerConnection."""
+        client = Client(peer, len(feeds))
+        self.clients.append(client)
+        handle = await session.attach()
+        offer = await janus_client.subscribe(handle, self.room, feeds)
+        await janus_client.start(handle, await client.answer(offer))
+        return client
+
+    async def close_room(self, case: Case) -> None:
+        for client in self.clients:
+            await client.close()
+        if self.sessions:
+            admin = await self.sessions[0].attach()
+            with contextlib.suppress(RuntimeError):
+                await admin.request({"request": "destroy", "room": self.room})
+        for session in self.sessions:
+            await session.destroy()
+        self.clients, self.sessions = [], []
+
+
 def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its threads (Janus is multi-threaded)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-async def run(seconds: float) -> None:
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores): shows how loaded the shared machine
+    was besides the server and the clients (both are included)."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
+
+
+async def wait_connected(clients: list[Client]) -> None:
+    """Until every PeerConnection is up: Janus refuses to subscribe to a feed before that."""
+    deadline = time.monotonic() + MEDIA_START_TIMEOUT_S
+    while any(c.pc.connectionState != "connected" for c in clients):
+        if time.monotonic() > deadline:
+            raise RuntimeError("publishers did not connect")
+        await asyncio.sleep(0.1)
+
+
+async def wait_for_media(case: Case, clients: list[Client]) -> None:
+    """Until every receiver has had a second's worth of frames from each expected stream."""
+    deadline = time.monotonic() + MEDIA_START_TIMEOUT_S
+    while any(c.frames["video"] < FPS * c.streams for c in clients):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{case.name}: media did not start")
+        await asyncio.sleep(0.2)
+
+
+def received(clients: list[Client]) -> tuple[int, int]:
+    """Video and audio frames received so far by all clients together."""
+    return (sum(c.frames["video"] for c in clients), sum(c.frames["audio"] for c in clients))
+
+
+async def measure(server: Server, case: Case, media: Media, seconds: float) -> Result:
+    """Open the room, let it settle, sample CPU and frames for `seconds`, close the room."""
+    try:
+        clients = await server.open_room(case, media)
+        await wait_for_media(case, clients)
+        await asyncio.sleep(1)
+        pids = (server.pid, os.getpid())
+        cpu0, busy0 = [cpu_seconds(pid) for pid in pids], machine_busy_seconds()
+        frames0, t0 = received(clients), time.monotonic()
+        await asyncio.sleep(seconds)
+        elapsed = time.monotonic() - t0
+        server_s, own_s = (cpu_seconds(pid) - c0 for pid, c0 in zip(pids, cpu0, strict=True))
+        machine_s = machine_busy_seconds() - busy0
+        video, audio = (
+            (now - then) / elapsed / case.forwarded
+            for now, then in zip(received(clients), frames0, strict=True)
+        )
+    finally:
+        await server.close_room(case)
+        await asyncio.sleep(1)
+    return Result(100 * server_s / elapsed, video, audio, 100 * own_s / elapsed,
+                  100 * machine_s / elapsed)
+
+
+def report(case: Case, server: str, result: Result) -> None:
+    prefix = f"{case.name}_{server}"
+    print(f"{prefix}_relay_cpu_pct: {result.server_pct:.1f}")
+    print(f"{prefix}_cpu_pct_per_forwarded_stream: {result.server_pct / case.forwarded:.2f}")
+    print(f"{prefix}_subscriber_fps: {result.fps:.1f}")
+    if case.audio:
+        print(f"{prefix}_subscriber_audio_frames_per_s: {result.audio_fps:.1f}")
+    print(f"{prefix}_clients_cpu_pct: {result.clients_pct:.1f}")
+    print(f"{prefix}_machine_busy_cpu_pct: {result.machine_pct:.1f}")
+
+
+def report_goals(ours: Result, janus: Result | None) -> str:
+    """Print the issue's goals for the 4-person room; return the headline line (printed last)."""
+    full_rate = ours.fps >= FULL_FPS
+    print(f"goal_4person_under_{GOAL_CPU_PCT:.0f}pct_at_full_fps: "
+          f"{'yes' if ours.server_pct < GOAL_CPU_PCT and full_rate else 'no'}")
+    if janus is None:
+        return f"relay_cpu_{HEADLINE_CASE}_pct_of_core: {ours.server_pct:.1f}"
+    ratio = ours.server_pct / janus.server_pct
+    print(f"goal_4person_at_most_{GOAL_RATIO:.0f}x_janus: {'yes' if ratio <= GOAL_RATIO else 'no'}")
+    return f"relay_cpu_ratio_ours_over_janus_{HEADLINE_CASE}: {ratio:.2f}"
+
+
+async def run_case(
+    case: Case, servers: list[Server], media: Media, seconds: float
+) -> dict[str, Result]:
+    """Measure one case on each server in turn; a Janus failure leaves our figures standing."""
+    results: dict[str, Result] = {}
+    for server in servers:
+        try:
+            results[server.name] = await measure(server, case, media, seconds)
+        except (RuntimeError, OSError, asyncio.TimeoutError, KeyError) as error:
+            if server.name == "ours":
+                raise
+            print(f"{case.name}_{server.name}: not measured ({error})")
+            continue
+        report(case, server.name, results[server.name])
+    if "janus" in results and "ours" in results:
+        ratio = results["ours"].server_pct / results["janus"].server_pct
+        print(f"{case.name}_ratio_ours_over_janus: {ratio:.2f}")
+    return results
+
+
+@contextlib.asynccontextmanager
+async def janus_if_possible(workdir: Path, wanted: bool) -> AsyncIterator[JanusServer | None]:
+    """A running Janus, or None (after saying why) when it cannot run on this machine."""
+    if not wanted:
+        print("janus: not measured (--no-janus)")
+        yield None
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            process = await stack.enter_async_context(janus_client.JanusProcess(workdir))
+        except janus_client.JanusUnavailable as error:
+            print(f"janus: not measured ({error})")
+            yield None
+            return
+        print(f"janus: {janus_client.JANUS_BIN} pid {process.pid}, videoroom, 127.0.0.1")
+        yield JanusServer(process)
+
+
+async def run(cases: list[Case], seconds: float, with_janus: bool) -> None:
     video, audio = encode_video(), encode_audio()
+    media = Media(video, audio)
     kbps = sum(map(len, video)) * 8 * FPS / len(video) / 1000
     print(f"video: {WIDTH}x{HEIGHT} {FPS} fps VP8, {kbps:.0f} kbit/s, 1 keyframe in {len(video)}")
-    clients: dict[str, Client] = {}
-    connected: asyncio.Queue[Any] = asyncio.Queue()
-
-    async def handler(ws: Any) -> None:
-        await connected.put(ws)
-        with contextlib.suppress(websockets.ConnectionClosed):
-            await serve(ws)
-
-    async def serve(ws: Any) -> None:
-        async for message in ws:
-            frame = json.loads(message)
-            client = clients.get(frame.get("to", ""))
-            if frame["type"] == "signal" and client and "description" in frame["data"]:
-                answer = await client.answer(frame["data"]["description"])
-                await ws.send(
-                    json.dumps(
-                        {"type": "signal", "room": frame["room"], "from": client.peer,
-                         "data": {"description": answer}}
-                    )
-                )
-
-    def auth(connection: Any, request: Any) -> Any:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        return None if relay_token_valid(SECRET, token) else connection.respond(401, "no\n")
-
-    async with websockets.serve(handler, "127.0.0.1", 0, process_request=auth) as server:
-        port = server.sockets[0].getsockname()[1]
-        env = dict(os.environ, PRAATBOX_RELAY_URL=f"http://127.0.0.1:{port}",
-                   PRAATBOX_SECRET_KEY=SECRET, PRAATBOX_RELAY_HOST_IPS="127.0.0.1",
-                   PRAATBOX_LOG_LEVEL="WARNING")
-        relay = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "praatbox.relay", env=env
-        )
-        ws = await asyncio.wait_for(connected.get(), 20)
-        headline = ""
-        try:
-            for name, publishers, watchers, with_audio in CASES:
-                room = f"room-{name}"
-                clients.clear()
-                for i in range(publishers):
-                    clients[f"p{i}"] = Client(f"p{i}", video, audio if with_audio else None)
-                for i in range(watchers):
-                    clients[f"w{i}"] = Client(f"w{i}", None, None)
-                watching = list(clients.values())
-                forwarded = publishers * (publishers - 1) + publishers * watchers
-                await ws.send(json.dumps({"type": "room-open", "room": room,
-                                          "peers": list(clients)}))
-                deadline = time.monotonic() + 30
-                while any(c.frames < 30 * (publishers - c.peer.startswith("p")) for c in watching):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{name}: media did not start")
-                    await asyncio.sleep(0.2)
-                await asyncio.sleep(1)
-                cpu0, own0 = cpu_seconds(relay.pid), cpu_seconds(os.getpid())
-                frames0, t0 = sum(c.frames for c in watching), time.monotonic()
-                await asyncio.sleep(seconds)
-                elapsed = time.monotonic() - t0
-                relay_pct = 100 * (cpu_seconds(relay.pid) - cpu0) / elapsed
-                own_pct = 100 * (cpu_seconds(os.getpid()) - own0) / elapsed
-                fps = (sum(c.frames for c in watching) - frames0) / elapsed / forwarded
-                print(f"{name}_relay_cpu_pct: {relay_pct:.1f}")
-                print(f"{name}_cpu_pct_per_forwarded_stream: {relay_pct / forwarded:.2f}")
-                print(f"{name}_subscriber_fps: {fps:.1f}")
-                print(f"{name}_clients_cpu_pct: {own_pct:.1f}")
-                await ws.send(json.dumps({"type": "room-close", "room": room}))
-                for client in watching:
-                    await client.close()
-                await asyncio.sleep(1)
-                if name == "4person":
-                    headline = f"relay_cpu_4person_pct_of_core: {relay_pct:.1f}"
-            print("janus: not measured")
-            print(headline)
-        finally:
-            relay.terminate()
-            await relay.wait()
+    print(f"seconds_per_case: {seconds:g}")
+    headline: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-janus-") as workdir:
+        async with (
+            OurRelay().running() as ours,
+            janus_if_possible(Path(workdir), with_janus) as janus,
+        ):
+            servers: list[Server] = [ours] + ([janus] if janus else [])
+            for index, case in enumerate(cases):
+                order = servers if index % 2 == 0 else servers[::-1]
+                results = await run_case(case, order, media, seconds)
+                if case.name == HEADLINE_CASE:
+                    headline = results
+    if headline:
+        print(report_goals(headline["ours"], headline.get("janus")))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured time per case")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time per case")
+    parser.add_argument("--no-janus", action="store_true", help="measure our relay only")
+    parser.add_argument("--cases", nargs="+", choices=[c.name for c in CASES],
+                        default=[c.name for c in CASES], help="room shapes to run")
     args = parser.parse_args()
+    cases = [c for c in CASES if c.name in args.cases]
     install_pass_through()
     use_host_addresses(("127.0.0.1",))
-    asyncio.run(run(args.seconds))
+    asyncio.run(run(cases, args.seconds, not args.no_janus))
 
 
 if __name__ == "__main__":

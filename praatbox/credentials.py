@@ -32,6 +32,11 @@ def issue_turn_credentials(
     return username, rest_password(secret, username)
 
 
+def _is_timestamp(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²", which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_rest_username(username: str) -> tuple[int, str] | None:
     """Split a REST username into ``(expiry, user)``; ``None`` if it carries no expiry.
 
@@ -40,10 +45,10 @@ def parse_rest_username(username: str) -> tuple[int, str] | None:
     head, sep, tail = username.partition(USERNAME_SEPARATOR)
     if not sep:
         return None
-    if head.isdigit():
+    if _is_timestamp(head):
         return int(head), tail
     last_head, _, last_tail = username.rpartition(USERNAME_SEPARATOR)
-    if last_tail.isdigit():
+    if _is_timestamp(last_tail):
         return int(last_tail), last_head
     return None
 

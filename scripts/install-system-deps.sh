@@ -1,5 +1,7 @@
 #!/bin/sh
 # Install the Debian packages the test suite drives for real, when they are missing.
+# `install-system-deps.sh bench` also installs what only `make bench` needs: `janus` (the
+# reference SFU in bench/relay_cpu.py) and a C compiler for its loopback shim.
 set -eu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
@@ -7,6 +9,11 @@ command -v turnutils_uclient >/dev/null 2>&1 || missing="$missing coturn"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v unshare >/dev/null 2>&1 || missing="$missing util-linux"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+if [ "${1:-}" = bench ]; then
+    [ -x /usr/bin/janus ] || missing="$missing janus"
+    command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+    [ -f /usr/include/ifaddrs.h ] || missing="$missing libc6-dev"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "missing:$missing — install them (as root: apt-get install$missing)" >&2
@@ -15,6 +22,10 @@ fi
 echo "installing Debian packages:$missing"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# coturn's package may start a system service; the tests run their own instances.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now coturn >/dev/null 2>&1 || true; fi
+# coturn's and janus's packages may start system services; tests and benchmarks run their own
+# instances with their own config.
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now coturn >/dev/null 2>&1 || true
+    systemctl disable --now janus >/dev/null 2>&1 || true
+fi
 pkill -x turnserver 2>/dev/null || true

@@ -68,7 +68,11 @@ def is_channel_data(first_byte: int) -> bool:
 
 
 def scan_attributes(data: bytes) -> list[RawAttribute]:
-    """Return every attribute of a STUN message as ``(type, value)``, strictly bounded."""
+    """Return the attributes of a STUN message as ``(type, value)``, strictly bounded.
+
+    Only FINGERPRINT counts after MESSAGE-INTEGRITY (RFC 8489 §14.5): anything else there is
+    unsigned, and honouring it would let anyone on the path add peers to a signed request.
+    """
     if len(data) < stun.HEADER_LENGTH or data[0] & 0xC0 or data[4:8] != COOKIE_BYTES:
         raise ValueError("not a STUN message")
     length = struct.unpack_from("!H", data, 2)[0]
@@ -76,6 +80,7 @@ def scan_attributes(data: bytes) -> list[RawAttribute]:
         raise ValueError("STUN message length does not match")
     attributes = []
     pos = stun.HEADER_LENGTH
+    signed = False
     while pos < len(data):
         if pos + 4 > len(data):
             raise ValueError("truncated STUN attribute header")
@@ -83,7 +88,9 @@ def scan_attributes(data: bytes) -> list[RawAttribute]:
         end = pos + 4 + attr_len
         if end > len(data):
             raise ValueError("STUN attribute overruns the message")
-        attributes.append((attr_type, data[pos + 4 : end]))
+        if not signed or attr_type == FINGERPRINT:
+            attributes.append((attr_type, data[pos + 4 : end]))
+        signed = signed or attr_type == MESSAGE_INTEGRITY
         pos = end + stun.padding_length(attr_len)
     return attributes
 

@@ -49,3 +49,8 @@ def test_ice_servers_give_stun_bare_and_turn_with_credentials():
 
 def test_ice_servers_leave_turn_out_without_a_secret():
     assert build_ice_servers(["turn:h:3478"], None, "u", 1000.0) == []
+
+
+def test_a_username_with_non_ascii_digits_has_no_expiry():
+    assert parse_rest_username("²:x") is None
+    assert parse_rest_username("x:٣") is None
