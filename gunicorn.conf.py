@@ -4,8 +4,9 @@ import os
 import resource
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
-# Room state lives in this process's memory, so exactly one worker (there is no shared store yet).
-workers = 1
+# Without Redis, room state lives in this process's memory: exactly one worker. With
+# PRAATBOX_REDIS_URL, rooms and signaling go through Redis and any number of workers can share them.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1")) if os.environ.get("PRAATBOX_REDIS_URL") else 1
 worker_class = "gevent"
 worker_connections = int(os.environ.get("PRAATBOX_MAX_CONNECTIONS", "4000"))
 timeout = 60

@@ -33,8 +33,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         empty_grace_seconds=app.config["ROOM_EMPTY_GRACE_SECONDS"],
         fingerprint=room_fingerprint(app.config["SECRET_KEY"]),
     )
-    app.extensions["praatbox.hub"] = MemoryHub(registry)
-    app.extensions["praatbox.attempts"] = AttemptLimiter()
+    if app.config["REDIS_URL"]:
+        from praatbox.redis_attempts import RedisAttemptLimiter
+        from praatbox.redis_hub import RedisHub
+
+        shared = RedisHub.from_url(app.config["REDIS_URL"], registry)
+        app.extensions["praatbox.hub"] = shared
+        app.extensions["praatbox.attempts"] = RedisAttemptLimiter(shared.redis)
+    else:
+        app.extensions["praatbox.hub"] = MemoryHub(registry)
+        app.extensions["praatbox.attempts"] = AttemptLimiter()
 
     from praatbox import i18n, security
     from praatbox.signaling import socket

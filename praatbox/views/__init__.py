@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Response, current_app, make_response, redirect, request
 
 from praatbox.hub import MemoryHub
+from praatbox.redis_hub import RedisHub
 
 
-def hub() -> MemoryHub:
-    """Return the application's room hub."""
-    rooms: MemoryHub = current_app.extensions["praatbox.hub"]
+def hub() -> MemoryHub | RedisHub:
+    """Return the application's room hub (in memory, or in Redis when PRAATBOX_REDIS_URL is set)."""
+    rooms: MemoryHub | RedisHub = current_app.extensions["praatbox.hub"]
     return rooms
 
 

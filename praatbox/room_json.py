@@ -1,0 +1,77 @@
+"""Rooms and relay entries ⇄ JSON text, for the Redis hub.
+
+JSON rather than pickle: whoever can write to Redis must not be able to run code in web. A room
+holds room and peer ids, the visitors' random session ids and the password's scrypt hash; never
+terms or a password.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from praatbox.relays import RelayInfo
+from praatbox.rooms import Participant, Room
+
+
+def dump_room(room: Room) -> str:
+    """Serialise a room (dict order kept: the order people joined matters to the welcome)."""
+    password = room.password_hash
+    return json.dumps({
+        "id": room.room_id,
+        "opened": room.opened_at,
+        "participants": [_dump_participant(p) for p in room.participants.values()],
+        "lobby": [_dump_participant(p) for p in room.lobby.values()],
+        "banned": sorted(room.banned),
+        "password": None if password is None else base64.b64encode(password).decode("ascii"),
+        "lockVersion": room.lock_version,
+        "waitingRoom": room.waiting_room,
+        "failedAttempts": room.failed_attempts,
+        "emptySince": room.empty_since,
+        "mode": room.mode,
+        "relay": room.relay,
+        "changes": room.changes,
+    }, separators=(",", ":"))
+
+
+def load_room(text: str | bytes) -> Room:
+    """Parse what `dump_room` wrote; raises ValueError (or KeyError/TypeError) on anything else."""
+    data = json.loads(text)
+    password = data["password"]
+    return Room(
+        room_id=str(data["id"]),
+        opened_at=float(data["opened"]),
+        participants={p.peer_id: p for p in map(_load_participant, data["participants"])},
+        lobby={p.peer_id: p for p in map(_load_participant, data["lobby"])},
+        banned={str(visitor) for visitor in data["banned"]},
+        password_hash=None if password is None else base64.b64decode(password, validate=True),
+        lock_version=int(data["lockVersion"]),
+        waiting_room=bool(data["waitingRoom"]),
+        failed_attempts=int(data["failedAttempts"]),
+        empty_since=None if data["emptySince"] is None else float(data["emptySince"]),
+        mode=str(data["mode"]),
+        relay=None if data["relay"] is None else str(data["relay"]),
+        changes=int(data["changes"]),
+    )
+
+
+def dump_relay(info: RelayInfo) -> str:
+    return json.dumps({"capacity": info.capacity, "streams": info.streams,
+                       "rooms": sorted(info.rooms)}, separators=(",", ":"))
+
+
+def load_relay(text: str | bytes) -> RelayInfo:
+    data = json.loads(text)
+    return RelayInfo(int(data["capacity"]), int(data["streams"]),
+                     {str(room_id) for room_id in data["rooms"]})
+
+
+def _dump_participant(participant: Participant) -> dict[str, Any]:
+    return {"peer": participant.peer_id, "visitor": participant.visitor,
+            "moderator": participant.moderator, "joined": participant.joined_at}
+
+
+def _load_participant(data: dict[str, Any]) -> Participant:
+    return Participant(str(data["peer"]), str(data["visitor"]), bool(data["moderator"]),
+                       float(data["joined"]))
