@@ -134,6 +134,7 @@ class RedisHub:
         self.registry = registry  # the rules' settings; each operation gets a fresh registry
         self.clock = clock  # wall time: every process must agree on it
         self.schedule = schedule
+        self.closed = False
         self.return_delay_seconds = return_delay_seconds
         self.delivery = Delivery(client)
         self._relay_numbers = itertools.count(1)
@@ -266,7 +267,8 @@ class RedisHub:
             self._change(room_id, functools.partial(_rehome, room_id=room_id, relay_id=relay_id))
 
     def close(self) -> None:
-        """Stop listening (tests; a web process just exits)."""
+        """Stop listening (tests; a web process just exits); pending timers then do nothing."""
+        self.closed = True
         self.delivery.close()
 
     # -- the machinery -------------------------------------------------------------------------
@@ -360,10 +362,15 @@ class RedisHub:
             self.schedule(self.return_delay_seconds, lambda: self._settle(room_id, changes))
 
     def _settle(self, room_id: str, changes: int) -> None:
+        """Runs on a timer: nothing may escape it, and after close() its failures are expected
+        (the connection it was using is gone)."""
+        if self.closed:
+            return
         try:
             self._change(room_id, lambda r: r.settle(room_id, changes))
-        except redis.RedisError:
-            logger.warning("hub: could not switch a room back to p2p", exc_info=True)
+        except Exception:
+            if not self.closed:
+                logger.warning("hub: could not switch a room back to p2p", exc_info=True)
 
 
 def _decisions(outgoing: modes.Outgoing) -> list[Decision]:

@@ -4,7 +4,8 @@ aiortc has no public hook for encoded frames: its receivers hand each reassemble
 `aiortc.rtcrtpreceiver.get_decoder(codec)`. Replacing that function with a pass-through makes
 a receiver's track yield `av.Packet`s, and a sender whose track yields packets only repacks
 them into RTP. Decoding and re-encoding would cost a core per few streams, and would break
-browser-side frame encryption.
+browser-side frame encryption. The relay's own receivers go one step further: a `FrameTap`
+takes each reassembled frame before it reaches aiortc's decoder thread.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import asyncio
 import fractions
 import logging
 import math
+import queue
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 import aiortc.rtcrtpreceiver
 import av
+from aiortc import RTCRtpReceiver
 from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -33,6 +36,8 @@ AUDIO_BUFFER_FRAMES = 50
 # At most one keyframe request per publisher per interval: every subscriber's PLI and every
 # overflow lands here, and each keyframe costs the publisher several times a delta frame.
 KEYFRAME_REQUEST_INTERVAL_S = 0.5
+
+OnFrame = Callable[[RTCRtpCodecParameters, JitterFrame], None]
 
 
 class PassThroughDecoder(Decoder):
@@ -57,6 +62,42 @@ def install_pass_through() -> None:
     aiortc.rtcrtpreceiver.get_decoder = _pass_through_decoder
 
 
+class FrameTap:
+    """Stands in for an aiortc receiver's decoder queue and hands frames on in the event loop.
+
+    aiortc queues each reassembled frame to a decoder thread, which sends it back to the event
+    loop (`run_coroutine_threadsafe`): per frame two thread hops, a GIL handover and a self-pipe
+    wakeup, then one more task wakeup to read the track. That was the largest share of the
+    relay's CPU per published stream. Only the stop marker (None) reaches the thread, so the
+    receiver still ends it (and its track) as before.
+    """
+
+    def __init__(self, decoder_queue: queue.Queue[object], on_frame: OnFrame) -> None:
+        self._queue = decoder_queue
+        self._on_frame = on_frame
+
+    @classmethod
+    def install(cls, receiver: RTCRtpReceiver, on_frame: OnFrame) -> None:
+        """Replace `receiver`'s decoder queue (private in aiortc 1.16) with a tap."""
+        decoder_queue = receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
+        receiver._RTCRtpReceiver__decoder_queue = cls(decoder_queue, on_frame)  # type: ignore[attr-defined]
+
+    def put(self, item: tuple[RTCRtpCodecParameters, JitterFrame] | None) -> None:
+        """Called by the receiver in the event loop, from its packet handler."""
+        if item is None:
+            self._queue.put(None)
+            return
+        try:
+            self._on_frame(*item)
+        except Exception:
+            # An exception here would end the whole connection's receive loop.
+            logger.exception("forwarding a frame failed")
+
+    def get(self) -> object:
+        """Called by the decoder thread if it started after the tap was installed."""
+        return self._queue.get()
+
+
 def is_keyframe(kind: str, data: bytes) -> bool:
     """Tell whether a frame can start playback (VP8: bit 0 of the frame tag is 0, RFC 6386)."""
     if kind == "audio":
@@ -71,19 +112,19 @@ class Feed:
         self.kind = kind
         self._outlets: set[Outlet] = set()
         self._send_pli: Callable[[], Awaitable[None]] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._time_base: fractions.Fraction | None = None
         self._last_request = -math.inf
         self._deferred: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
     @property
     def started(self) -> bool:
-        return self._task is not None
+        return self._send_pli is not None
 
-    def start(self, track: MediaStreamTrack, send_pli: Callable[[], Awaitable[None]]) -> None:
-        """Start pumping the publisher's received track; `send_pli` asks it for a keyframe."""
+    def start(self, receiver: RTCRtpReceiver, send_pli: Callable[[], Awaitable[None]]) -> None:
+        """Fan out the frames `receiver` reassembles; `send_pli` asks for a keyframe."""
         self._send_pli = send_pli
-        self._task = asyncio.ensure_future(self._pump(track))
+        FrameTap.install(receiver, self._fan_out)
 
     def add(self, outlet: Outlet) -> None:
         self._outlets.add(outlet)
@@ -110,27 +151,21 @@ class Feed:
         self.request_keyframe()
 
     async def stop(self) -> None:
-        """Stop pumping and let go of every outlet (their transceivers stay for reuse)."""
+        """Let go of every outlet (their transceivers stay for reuse)."""
         if self._deferred is not None:
             self._deferred.cancel()
         for outlet in list(self._outlets):
             outlet.detach()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, *self._pending, return_exceptions=True)
+        await asyncio.gather(*self._pending, return_exceptions=True)
 
-    async def _pump(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                packet = await track.recv()
-            except MediaStreamError:
-                return
-            if not isinstance(packet, av.Packet) or packet.pts is None or packet.time_base is None:
-                continue  # a decoded frame: the pass-through is not installed
-            data = bytes(packet)
-            keyframe = is_keyframe(self.kind, data)
-            for outlet in list(self._outlets):
-                outlet.push(data, packet.pts, packet.time_base, keyframe)
+    def _fan_out(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
+        """Hand one reassembled frame to every outlet; runs inside aiortc's packet handler."""
+        if self._time_base is None:
+            self._time_base = fractions.Fraction(1, codec.clockRate)
+        data = frame.data
+        keyframe = is_keyframe(self.kind, data)
+        for outlet in list(self._outlets):
+            outlet.push(data, frame.timestamp, self._time_base, keyframe)
 
 
 class Outlet(MediaStreamTrack):

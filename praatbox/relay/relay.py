@@ -202,8 +202,7 @@ class PeerSession:
     def _start_feeds(self) -> None:
         for kind, transceiver in self._inbound.items():
             feed = self.feeds[kind]
-            track = transceiver.receiver.track
-            if feed.started or track is None:
+            if feed.started or transceiver.receiver.track is None:
                 continue
 
             async def send_pli(transceiver: RTCRtpTransceiver = transceiver) -> None:
@@ -211,7 +210,7 @@ class PeerSession:
                 if ssrc is not None:
                     await transceiver.receiver._send_rtcp_pli(ssrc)
 
-            feed.start(track, send_pli)
+            feed.start(transceiver.receiver, send_pli)
 
     async def close(self) -> None:
         for slot in self._slots:

@@ -1,12 +1,15 @@
 """The relay forwards encoded media between aiortc peers without decoding it."""
 
 import asyncio
+import queue
 import time
 
 import aiortc.rtcrtpreceiver
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from relay_peers import FakeWeb, wait_until
 
-from praatbox.relay.forwarding import PassThroughDecoder, is_keyframe
+from praatbox.relay.forwarding import FrameTap, PassThroughDecoder, is_keyframe
 
 PEERS = ["alice", "bob", "carol"]
 
@@ -52,6 +55,25 @@ def test_relay_receivers_use_the_pass_through_decoder() -> None:
         mimeType="video/VP8", clockRate=90000, payloadType=96
     )
     assert isinstance(aiortc.rtcrtpreceiver.get_decoder(codec), PassThroughDecoder)
+
+
+def test_frame_tap_forwards_frames_and_passes_only_the_stop_marker_to_the_thread() -> None:
+    decoder_queue: queue.Queue[object] = queue.Queue()
+    received: list[bytes] = []
+
+    def on_frame(codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
+        if frame.data == b"bad":
+            raise RuntimeError("boom")
+        received.append(frame.data)
+
+    tap = FrameTap(decoder_queue, on_frame)
+    codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    tap.put((codec, JitterFrame(b"bad", 0)))  # must not reach aiortc's packet handler
+    tap.put((codec, JitterFrame(b"\x10", 3000)))
+    assert received == [b"\x10"]
+    assert decoder_queue.empty()
+    tap.put(None)
+    assert tap.get() is None
 
 
 def test_vp8_keyframe_bit() -> None:
