@@ -143,14 +143,18 @@ class HttpUser:
             with error:
                 return error.geturl(), error.read().decode()
 
-    def enter(self, action: str, terms: dict[str, str]) -> str:
-        """Submit the home form (`start` or `join`); return the room URL path it leads to."""
-        _, html = self.get("/")
+    def post(self, path: str, fields: dict[str, str], form_page: str) -> str:
+        """Submit a form of `form_page` (with its CSRF token); return the path it leads to."""
+        _, html = self.get(form_page)
         token = re.search(r'name="csrf_token" value="([^"]+)"', html)
         assert token
-        data = urllib.parse.urlencode(dict(terms, csrf_token=token.group(1))).encode()
-        with self.opener.open(self.base + "/" + action, data=data, timeout=10) as response:
+        data = urllib.parse.urlencode(dict(fields, csrf_token=token.group(1))).encode()
+        with self.opener.open(self.base + path, data=data, timeout=10) as response:
             return urllib.parse.urlsplit(response.geturl()).path
+
+    def enter(self, action: str, terms: dict[str, str]) -> str:
+        """Submit the home form (`start` or `join`); return the room URL path it leads to."""
+        return self.post("/" + action, terms, "/")
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)

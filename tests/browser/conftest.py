@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.browser.fake_camera import write_test_clip
+from tests.browser.flows import people
 from tests.live import start_web
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -50,15 +51,5 @@ def web(tmp_path_factory):
 @pytest.fixture
 def new_person(browser, web):
     """Open independent browser contexts (separate cookies, like separate devices)."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(permissions=["camera", "microphone"], base_url=web.url)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with people(browser, web.url) as make:
+        yield make

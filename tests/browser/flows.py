@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+
+MEDIA_PERMISSIONS = ["camera", "microphone"]
+
+
+@contextlib.contextmanager
+def people(browser: Browser, base_url: str, **options: Any) -> Iterator[Callable[[], Page]]:
+    """Open independent browser contexts (separate cookies, like separate devices), one page
+    each; close them all at the end. `options` go to `new_context` (viewport, permissions …)."""
+    options.setdefault("permissions", MEDIA_PERMISSIONS)
+    contexts = []
+
+    def make() -> Page:
+        context = browser.new_context(base_url=base_url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def fill_terms(page: Page, name: str, location: str, word: str) -> None:

@@ -10,7 +10,14 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.fake_camera import write_person_clip
-from tests.browser.flows import join_session, receiving_media, start_session, state, wait_for_state
+from tests.browser.flows import (
+    join_session,
+    people,
+    receiving_media,
+    start_session,
+    state,
+    wait_for_state,
+)
 from tests.live import start_relay
 
 _words = itertools.count()
@@ -67,18 +74,8 @@ def person_browser(browser, tmp_path_factory):
 
 @pytest.fixture
 def person(person_browser, web):
-    contexts = []
-
-    def make() -> Page:
-        context = person_browser.new_context(permissions=["camera", "microphone"], base_url=web.url)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    with people(person_browser, web.url) as make:
+        yield make
 
 
 def fresh_terms() -> tuple[str, str, str]:

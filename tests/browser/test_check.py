@@ -4,6 +4,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.flows import people
 from tests.live import start_turn, start_web
 
 
@@ -43,13 +44,10 @@ def web_with_turn(tmp_path_factory):
 
 
 def test_check_page_finds_the_relay_server_when_one_is_configured(browser, web_with_turn):
-    context = browser.new_context(permissions=["camera", "microphone"], base_url=web_with_turn.url)
-    try:
-        page = context.new_page()
+    with people(browser, web_with_turn.url) as new_page:
+        page = new_page()
         page.goto("/check?lang=en")
         verdict = page.get_by_test_id("check-verdict")
         expect(verdict).to_have_attribute("data-verdict", "relay", timeout=15_000)
         assert "calls work from here" in verdict.inner_text()
         assert int(page.get_by_test_id("check-count-relay").inner_text()) >= 1
-    finally:
-        context.close()

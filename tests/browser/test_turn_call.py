@@ -7,6 +7,7 @@ import pytest
 from tests.browser.flows import (
     expect_security_state,
     join_session,
+    people,
     receiving_media,
     start_session,
     wait_for_state,
@@ -31,10 +32,8 @@ def relay_only_web(tmp_path_factory):
 
 def test_call_forced_through_our_turn_server_decodes_both_ways(browser, relay_only_web):
     web, turn = relay_only_web
-    contexts = [browser.new_context(permissions=["camera", "microphone"], base_url=web.url)
-                for _ in range(2)]
-    try:
-        counsellor, client = (context.new_page() for context in contexts)
+    with people(browser, web.url) as new_page:
+        counsellor, client = new_page(), new_page()
         terms = ("Praatbox Turn", "Brugge", f"kaars{next(_words)}")
         start_session(counsellor, terms)
         join_session(client, terms)
@@ -48,6 +47,3 @@ def test_call_forced_through_our_turn_server_decodes_both_ways(browser, relay_on
                 "security-status").inner_text()
         # The TURN server relayed the call but logged no address of anyone in it.
         assert "127.0.0.1" not in turn.log().split("TURN listening", 1)[1]
-    finally:
-        for context in contexts:
-            context.close()

@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.live import HttpUser
-from tests.signaling.test_moderation import set_password, unlock
-from tests.signaling.test_socket import connect, receive, run
+from tests.signaling.client import connect, receive, run, set_password, unlock
 
 TERMS = {"name": "Zebrakamer", "location": "Oostmolen", "word": "abrikoos"}
 PASSWORD = "Geheim-Wachtwoord-42"
@@ -62,12 +61,12 @@ def test_a_whole_session_leaves_no_term_and_no_password_in_redis(two_webs, redis
     counsellor, client, stranger = (HttpUser(first.url), HttpUser(second.url),
                                     HttpUser(second.url))
     room = counsellor.enter("start", TERMS)
-    set_password(first, counsellor, room, PASSWORD)
+    set_password(counsellor, room, PASSWORD)
     assert client.enter("join", TERMS) == room
     assert stranger.enter("join", TERMS) == room
     with pytest.raises(urllib.error.HTTPError):  # 422: that password is not right
-        unlock(second, stranger, room, WRONG_PASSWORD)
-    unlock(second, client, room, PASSWORD)
+        unlock(stranger, room, WRONG_PASSWORD)
+    unlock(client, room, PASSWORD)
     during = []
 
     async def scenario():

@@ -10,21 +10,12 @@ import pytest
 import websockets
 
 from tests.live import HttpUser
-from tests.signaling.test_socket import connect, receive, run, terms
-
-
-def across(first, second):
-    """A counsellor who started a room on `first` and a client who joined it on `second`."""
-    chosen = terms()
-    counsellor, client = HttpUser(first.url), HttpUser(second.url)
-    room = counsellor.enter("start", chosen)
-    assert client.enter("join", chosen) == room
-    return counsellor, client, room
+from tests.signaling.client import connect, pair, receive, run
 
 
 def test_participants_on_two_processes_meet_exchange_signals_and_see_the_hang_up(two_webs):
     first, second = two_webs
-    counsellor, client, room = across(first, second)
+    counsellor, client, room = pair(first, client_web=second)
 
     async def scenario():
         a = await connect(first, counsellor, room)
@@ -51,7 +42,7 @@ def test_participants_on_two_processes_meet_exchange_signals_and_see_the_hang_up
 
 def test_a_kick_on_one_process_disconnects_and_bans_the_client_on_the_other(two_webs):
     first, second = two_webs
-    counsellor, client, room = across(first, second)
+    counsellor, client, room = pair(first, client_web=second)
 
     async def scenario():
         a = await connect(first, counsellor, room)
@@ -75,7 +66,7 @@ def test_a_kick_on_one_process_disconnects_and_bans_the_client_on_the_other(two_
 
 def test_ending_on_one_process_closes_the_room_everywhere(two_webs):
     first, second = two_webs
-    counsellor, client, room = across(first, second)
+    counsellor, client, room = pair(first, client_web=second)
 
     async def scenario():
         a = await connect(first, counsellor, room)

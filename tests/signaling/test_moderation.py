@@ -2,29 +2,12 @@
 
 import asyncio
 import json
-import re
 
 import pytest
 import websockets
 
 from tests.live import HttpUser
-from tests.signaling.test_socket import connect, pair, receive, run, terms
-
-
-def set_password(web, user, room, password):
-    _, html = user.get(room)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    data = f"password={password}&csrf_token={token}".encode()
-    with user.opener.open(web.url + room + "/lock", data=data, timeout=10):
-        pass
-
-
-def unlock(web, user, room, password):
-    _, html = user.get(room)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    data = f"password={password}&csrf_token={token}".encode()
-    with user.opener.open(web.url + room + "/password", data=data, timeout=10):
-        pass
+from tests.signaling.client import connect, pair, receive, run, set_password, terms, unlock
 
 
 @pytest.mark.parametrize("frame", [
@@ -78,17 +61,17 @@ def test_kicked_client_is_disconnected_and_cannot_rejoin(web):
 def test_third_person_knocks_on_a_locked_room_until_admitted(web):
     chosen = terms()
     counsellor, client, room = pair(web, chosen)
-    set_password(web, counsellor, room, "kamille")
+    set_password(counsellor, room, "kamille")
     third = HttpUser(web.url)
     third.enter("join", chosen)
 
     async def scenario():
         a = await connect(web, counsellor, room)
         await receive(a, "welcome")
-        unlock(web, client, room, "kamille")
+        unlock(client, room, "kamille")
         b = await connect(web, client, room)
         await receive(b, "welcome")
-        unlock(web, third, room, "kamille")
+        unlock(third, room, "kamille")
         c = await connect(web, third, room)
         await receive(c, "knocking")
         knock = await receive(a, "knock")
@@ -104,8 +87,8 @@ def test_third_person_knocks_on_a_locked_room_until_admitted(web):
 
 def test_end_for_all_disconnects_everyone_and_forgets_the_room(web):
     counsellor, client, room = pair(web)
-    set_password(web, counsellor, room, "kamille")
-    unlock(web, client, room, "kamille")
+    set_password(counsellor, room, "kamille")
+    unlock(client, room, "kamille")
 
     async def scenario():
         a = await connect(web, counsellor, room)
@@ -123,7 +106,7 @@ def test_end_for_all_disconnects_everyone_and_forgets_the_room(web):
 
 def test_without_the_password_there_is_no_socket_and_no_peer_list(web):
     counsellor, client, room = pair(web)
-    set_password(web, counsellor, room, "kamille")
+    set_password(counsellor, room, "kamille")
     stranger = HttpUser(web.url)
 
     async def scenario():

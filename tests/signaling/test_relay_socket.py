@@ -10,7 +10,7 @@ import websockets
 from praatbox.relay.auth import relay_token
 from tests.live import LIVE_SECRET as SECRET
 from tests.live import HttpUser
-from tests.signaling.test_socket import connect, receive, run, terms
+from tests.signaling.client import connect, receive, run, terms
 
 
 def relay_url(web):

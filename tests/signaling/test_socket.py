@@ -1,52 +1,12 @@
 """The signaling WebSocket against a real gunicorn + gevent server, driven by raw frames."""
 
 import asyncio
-import itertools
 import json
 
 import pytest
 import websockets
 
-from tests.live import HttpUser
-
-_rooms = itertools.count()
-
-
-def terms():
-    return {"name": "box", "location": "gent", "word": f"apple{next(_rooms)}"}
-
-
-def ws_url(web, room_path):
-    return web.url.replace("http", "ws") + "/ws/" + room_path.rsplit("/", 1)[-1]
-
-
-async def connect(web, user, room_path, origin=None):
-    return await websockets.connect(
-        ws_url(web, room_path),
-        additional_headers={"Cookie": user.cookie_header(), "Origin": origin or web.url},
-        max_size=None,
-    )
-
-
-async def receive(ws, kind, timeout=5.0):
-    """Return the next frame of a type, skipping others."""
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if frame["type"] == kind:
-            return frame
-
-
-def pair(web, chosen=None):
-    """A counsellor and a client admitted to the same fresh room."""
-    chosen = chosen or terms()
-    counsellor, client = HttpUser(web.url), HttpUser(web.url)
-    room = counsellor.enter("start", chosen)
-    assert client.enter("join", {k: v.upper() for k, v in chosen.items()}) == room
-    return counsellor, client, room
-
-
-def run(coroutine):
-    return asyncio.run(coroutine)
+from tests.signaling.client import connect, pair, receive, run
 
 
 def test_two_participants_meet_and_signals_are_stamped_by_the_server(web):
