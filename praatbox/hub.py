@@ -104,24 +104,9 @@ class MemoryHub:
 
     def handle(self, room_id: str, peer_id: str, message: Message) -> None:
         """Apply a validated client message; raises RoomError when the rules refuse it."""
-        registry, kind = self.registry, message["type"]
         with self._lock:
-            if kind == "signal":
-                decisions = registry.route_signal(room_id, peer_id, message["to"], message["data"])
-            elif kind == "admit":
-                decisions = registry.admit(room_id, peer_id, message["peer"])
-            elif kind == "deny":
-                decisions = registry.deny(room_id, peer_id, message["peer"])
-            elif kind == "kick":
-                decisions = registry.kick(room_id, peer_id, message["peer"])
-            elif kind == "end":
-                decisions = registry.end(room_id, peer_id, self.clock())
-            elif kind == "waiting-room":
-                decisions = registry.set_waiting_room(room_id, peer_id, message["on"])
-            else:
-                raise ValueError(f"unhandled message type {kind}")
-            self._execute(decisions)
-            if kind == "kick":
+            self._execute(self.registry.apply(room_id, peer_id, message, self.clock()))
+            if message["type"] == "kick":
                 self._schedule_return(room_id)
 
     # -- media relays (the `/ws-relay` connections) --------------------------------------------

@@ -187,27 +187,15 @@ class RedisHub:
 
     def handle(self, room_id: str, peer_id: str, message: Message) -> None:
         """Apply a validated client message; raises RoomError when the rules refuse it."""
-        kind = message["type"]
-        action: Action
-        if kind == "signal":
+        def action(registry: RoomRegistry) -> list[Decision]:
+            return registry.apply(room_id, peer_id, message, self.clock())
+
+        if message["type"] == "signal":
             # Signals change nothing: no lock, so a burst of candidates costs one read each.
-            self._read(lambda r: r.route_signal(room_id, peer_id, message["to"], message["data"]),
-                       room_id)
+            self._read(action, room_id)
             return
-        if kind == "admit":
-            action = lambda r: r.admit(room_id, peer_id, message["peer"])  # noqa: E731
-        elif kind == "deny":
-            action = lambda r: r.deny(room_id, peer_id, message["peer"])  # noqa: E731
-        elif kind == "kick":
-            action = lambda r: r.kick(room_id, peer_id, message["peer"])  # noqa: E731
-        elif kind == "end":
-            action = lambda r: r.end(room_id, peer_id, self.clock())  # noqa: E731
-        elif kind == "waiting-room":
-            action = lambda r: r.set_waiting_room(room_id, peer_id, message["on"])  # noqa: E731
-        else:
-            raise ValueError(f"unhandled message type {kind}")
         registry = self._change(room_id, action)
-        if kind == "kick":
+        if message["type"] == "kick":
             self._schedule_return(room_id, registry)
 
     def set_password(self, room_id: str, password_hash: bytes) -> None:

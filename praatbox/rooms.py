@@ -204,6 +204,23 @@ class RoomRegistry:
         decisions: list[Decision] = [Send(other, notice) for other in room.participants]
         return decisions + _sends(modes.after_departure(room, peer_id))
 
+    def apply(self, room_id: str, peer_id: str, message: Message, now: float) -> list[Decision]:
+        """Apply a validated client message (a signal or a moderator action) from `peer_id`."""
+        kind = message["type"]
+        if kind == "signal":
+            return self.route_signal(room_id, peer_id, message["to"], message["data"])
+        if kind == "admit":
+            return self.admit(room_id, peer_id, message["peer"])
+        if kind == "deny":
+            return self.deny(room_id, peer_id, message["peer"])
+        if kind == "kick":
+            return self.kick(room_id, peer_id, message["peer"])
+        if kind == "end":
+            return self.end(room_id, peer_id, now)
+        if kind == "waiting-room":
+            return self.set_waiting_room(room_id, peer_id, message["on"])
+        raise ValueError(f"unhandled message type {kind}")
+
     def route_signal(
         self, room_id: str, sender: str, recipient: str, data: dict[str, Any]
     ) -> list[Decision]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Response, current_app, make_response, redirect, request
 
-from praatbox.hub import MemoryHub
-from praatbox.redis_hub import RedisHub
+if TYPE_CHECKING:  # the Redis hub (and redis) is only imported when it is configured
+    from praatbox.hub import MemoryHub
+    from praatbox.redis_hub import RedisHub
 
 
 def hub() -> MemoryHub | RedisHub:
