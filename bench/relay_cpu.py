@@ -35,7 +35,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from praatbox.relay.auth import relay_token_valid
+from praatbox.relay.auth import relay_token, relay_token_valid
 from praatbox.relay.config import rtc_configuration, use_host_addresses
 from praatbox.relay.forwarding import install_pass_through
 
@@ -293,7 +293,7 @@ class OurRelay:
 def auth(connection: Any, request: Any) -> Any:
     """The stand-in /ws-relay checks the relay's bearer token like the web process does."""
     token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    return None if relay_token_valid(SECRET, token) else connection.respond(401, "no\n")
+    return None if relay_token_valid(relay_token(SECRET), token) else connection.respond(401, "no\n")
 
 
 class JanusServer:

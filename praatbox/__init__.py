@@ -31,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     registry = RoomRegistry(
         max_participants=app.config["MAX_ROOM_PARTICIPANTS"],
         empty_grace_seconds=app.config["ROOM_EMPTY_GRACE_SECONDS"],
-        fingerprint=room_fingerprint(app.config["SECRET_KEY"]),
+        fingerprint=room_fingerprint(app.config["ENDED_ROOM_KEY"]),
     )
     if app.config["REDIS_URL"]:
         from praatbox.redis_attempts import RedisAttemptLimiter

@@ -6,6 +6,10 @@ import logging
 import secrets
 from typing import Any, Callable, Mapping
 
+from praatbox import keys
+from praatbox.keys import derive_key
+from praatbox.relay.auth import relay_token
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGES = ("de", "nl", "en", "fr")
@@ -85,13 +89,24 @@ def load_settings(
             settings[key] = parse(value)
     if test_config:
         settings.update(test_config)
-    if not settings["SECRET_KEY"]:
-        settings["SECRET_KEY"] = secrets.token_urlsafe(32)
+    master = settings.pop("SECRET_KEY")
+    if not master:
+        if settings["REDIS_URL"] or int(environ.get("WEB_CONCURRENCY") or 1) > 1:
+            raise RuntimeError(
+                "PRAATBOX_SECRET_KEY must be set with PRAATBOX_REDIS_URL or WEB_CONCURRENCY > 1: "
+                "every web process needs the same key, or each one has rooms of its own"
+            )
+        master = secrets.token_urlsafe(32)
         logger.warning(
             "PRAATBOX_SECRET_KEY is not set: using a random key for this process only; "
             "shared links and sessions break when it restarts"
         )
+    # The master secret itself stays out of the app's config: each use gets its own key.
+    settings["SECRET_KEY"] = derive_key(master, keys.SESSION)
+    settings["ROOM_ID_KEY"] = derive_key(master, keys.ROOM_ID)
+    settings["ENDED_ROOM_KEY"] = derive_key(master, keys.ENDED_ROOM)
+    settings["RELAY_TOKEN"] = relay_token(master)
     if not settings["TURN_SECRET"]:
-        settings["TURN_SECRET"] = settings["SECRET_KEY"]
+        settings["TURN_SECRET"] = derive_key(master, keys.TURN_REST)
     settings["SESSION_COOKIE_SECURE"] = str(settings["PUBLIC_URL"]).startswith("https://")
     return settings

@@ -22,10 +22,6 @@ fi
 echo "installing Debian packages:$missing"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# coturn's and janus's packages may start system services; tests and benchmarks run their own
-# instances with their own config.
-if command -v systemctl >/dev/null 2>&1; then
-    systemctl disable --now coturn >/dev/null 2>&1 || true
-    systemctl disable --now janus >/dev/null 2>&1 || true
-fi
-pkill -x turnserver 2>/dev/null || true
+# Nothing here stops or disables a service: tests and benchmarks start their own coturn, janus
+# and redis on private ports and stop them by PID, so a production instance on this host is
+# left alone.

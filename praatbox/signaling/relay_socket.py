@@ -34,7 +34,7 @@ def _authorise_relay() -> None:
     if request.endpoint != "relay_signaling.relay_socket":
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not relay_token_valid(current_app.config["SECRET_KEY"], token):
+    if scheme.lower() != "bearer" or not relay_token_valid(current_app.config["RELAY_TOKEN"], token):
         abort(401)
     use_sendall_transport()
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from praatbox.credentials import split_secrets
+from praatbox.keys import TURN_REST, derive_key
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +85,13 @@ def _guess_public_ip() -> str:
 
 
 def _secrets(env: Mapping[str, str]) -> list[str]:
-    # Same fallback as the web app (praatbox/config.py), so `make run` needs one secret only.
-    found = split_secrets(env.get("PRAATBOX_TURN_SECRET")) or split_secrets(
-        env.get("PRAATBOX_SECRET_KEY")
-    )
+    # Same fallback as the web app (praatbox/config.py): the TURN key derived from the master
+    # secret, so `make run` needs one secret only and the TURN key reveals nothing else.
+    found = split_secrets(env.get("PRAATBOX_TURN_SECRET"))
     if found:
         return found
+    if env.get("PRAATBOX_SECRET_KEY"):
+        return [derive_key(env["PRAATBOX_SECRET_KEY"], TURN_REST)]
     logger.warning(
         "neither PRAATBOX_TURN_SECRET nor PRAATBOX_SECRET_KEY is set: using a random secret, "
         "so credentials issued by the web app will be refused"

@@ -70,7 +70,7 @@ def words() -> str:
 
 def _room_id_from_form() -> str:
     terms = Terms.from_form({field: request.form.get(field, "") for field in TERM_FIELDS})
-    return terms.room_id(current_app.config["SECRET_KEY"])
+    return terms.room_id(current_app.config["ROOM_ID_KEY"])
 
 
 @bp.post("/start")

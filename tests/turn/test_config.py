@@ -2,6 +2,7 @@
 
 import pytest
 
+from praatbox.keys import TURN_REST, derive_key
 from praatbox.turn.config import load_config, parse_address
 
 
@@ -39,8 +40,9 @@ def test_environment_overrides():
     assert config.user_quota == 3
 
 
-def test_turn_secret_falls_back_to_the_web_secret_key():
-    assert load_config({"PRAATBOX_SECRET_KEY": "web"}).secrets == ["web"]
+def test_turn_secret_falls_back_to_the_key_derived_from_the_web_secret():
+    assert load_config({"PRAATBOX_SECRET_KEY": "web"}).secrets == [derive_key("web", TURN_REST)]
+    assert derive_key("web", TURN_REST) != "web"
 
 
 @pytest.mark.parametrize(
