@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 
 import pytest
+import redis
 
 from praatbox import create_app
+from tests.live import free_port, start_web
+
+REDIS_SERVER = "/usr/bin/redis-server"
+REDIS_STARTUP_TIMEOUT_SECONDS = 10.0
 
 TEST_SECRET = "test-secret-key-for-praatbox"
 
@@ -19,6 +26,44 @@ def app():
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """The app under gunicorn's gevent worker, as `make run` starts it (in-memory rooms)."""
+    server = start_web(tmp_path_factory.mktemp("web"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free loopback port, with its own folder and no persistence."""
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    log = open(folder / "redis.log", "wb")
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(folder)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    probe = redis.Redis.from_url(url)
+    deadline = time.monotonic() + REDIS_STARTUP_TIMEOUT_SECONDS
+    while True:
+        try:
+            probe.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((folder / "redis.log").read_text()) from None
+            time.sleep(0.05)
+    probe.close()
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
 
 
 def csrf_from(html: str) -> str:

@@ -34,7 +34,8 @@ def _authorise_relay() -> None:
     if request.endpoint != "relay_signaling.relay_socket":
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not relay_token_valid(current_app.config["RELAY_TOKEN"], token):
+    expected = current_app.config["RELAY_TOKEN"]
+    if scheme.lower() != "bearer" or not relay_token_valid(expected, token):
         abort(401)
     use_sendall_transport()
 

@@ -10,7 +10,6 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser.fake_camera import write_test_clip
 from tests.browser.flows import people
-from tests.live import start_web
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -39,13 +38,6 @@ def browser(tmp_path_factory):
         )
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    server = start_web(tmp_path_factory.mktemp("web"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -54,9 +54,8 @@ def test_client_authenticates_says_hello_follows_rooms_and_reconnects() -> None:
 
         def check_auth(connection: ServerConnection, request: Request) -> Response | None:
             nonlocal refused
-            if request.path != "/ws-relay" or not relay_token_valid(
-                relay_token(SECRET), request.headers.get("Authorization", "").removeprefix("Bearer ")
-            ):
+            presented = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if request.path != "/ws-relay" or not relay_token_valid(relay_token(SECRET), presented):
                 refused += 1
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "no\n")
             return None
