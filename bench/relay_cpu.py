@@ -293,7 +293,9 @@ class OurRelay:
 def auth(connection: Any, request: Any) -> Any:
     """The stand-in /ws-relay checks the relay's bearer token like the web process does."""
     token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    return None if relay_token_valid(relay_token(SECRET), token) else connection.respond(401, "no\n")
+    if relay_token_valid(relay_token(SECRET), token):
+        return None
+    return connection.respond(401, "no\n")
 
 
 class JanusServer:
