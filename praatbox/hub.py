@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from praatbox.relays import RELAY_ID_PREFIX
-from praatbox.rooms import Close, Decision, RoomRegistry, Send
+from praatbox.rooms import Close, Decision, Room, RoomRegistry, Send
 
 Message = dict[str, Any]
 SWEEP_INTERVAL_SECONDS = 10.0
@@ -33,11 +33,18 @@ class Outbox(Protocol):
 
 @dataclass(frozen=True)
 class LockState:
-    """What the password views need to know about a room."""
+    """What the views need to know about a room's door: password, bans, moderator code."""
 
     password_hash: bytes | None
     version: int
     banned: frozenset[str]
+    moderator_hash: str | None
+
+
+def lock_state_of(room: Room) -> LockState:
+    """Copy what the views need out of a room (both hubs answer `lock_state` with this)."""
+    return LockState(room.password_hash, room.lock_version, frozenset(room.banned),
+                     room.moderator_hash)
 
 
 def start_timer(delay: float, action: Callable[[], None]) -> None:
@@ -66,10 +73,11 @@ class MemoryHub:
         self._last_sweep = clock()
         self._relay_numbers = itertools.count(1)
 
-    def open_room(self, room_id: str) -> None:
+    def open_room(self, room_id: str, moderator_hash: str) -> bool:
+        """Open a room for the holder of a moderator code; False if it runs already."""
         with self._lock:
             self._sweep()
-            self.registry.open(room_id, self.clock())
+            return self.registry.open(room_id, moderator_hash, self.clock())
 
     def room_is_open(self, room_id: str) -> bool:
         with self._lock:
@@ -85,7 +93,7 @@ class MemoryHub:
             room = self.registry.get(room_id)
             if room is None:
                 return None
-            return LockState(room.password_hash, room.lock_version, frozenset(room.banned))
+            return lock_state_of(room)
 
     def connect(
         self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox

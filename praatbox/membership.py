@@ -1,11 +1,17 @@
 """Which rooms this browser may enter, and in which role, kept in its signed session cookie.
 
 The cookie holds room ids only (never terms); it is signed with the server secret, so nobody can
-claim the moderator role for a room they did not start.
+forge it. The moderator role is bound to one room *instance*: opening a room draws a random
+moderator code, the room keeps only its hash, and the counsellor's cookie keeps the code (the
+invite panel shows it, so the counsellor can take the role back on another device). A cookie
+from an earlier session with the same terms holds another code and makes nobody moderator.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import secrets
 from collections.abc import MutableMapping
 from typing import Any
@@ -16,11 +22,64 @@ MODERATOR = "moderator"
 CLIENT = "client"
 SESSION_KEY = "rooms"
 UNLOCKED_KEY = "unlocked"
+MODERATOR_CODES_KEY = "moderator_codes"
 MAX_REMEMBERED_ROOMS = 8
+# Crockford's base32: no I, L, O or U, so a code read out over the phone is not misheard.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_CHARS = 12  # 60 random bits: online guessing, limited per address, gets nowhere
+CODE_GROUP_CHARS = 4
+_CODE_LOOKALIKES = str.maketrans("OIL", "011")
+
+
+def new_moderator_code() -> str:
+    """Draw a moderator code, in groups of four to read out: "K7QM-2XHD-96TA"."""
+    return _grouped("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_CHARS)))
+
+
+def moderator_code_hash(code: str) -> str:
+    """Hash a code as typed. A fast hash is enough: the code has 60 random bits, and guesses
+    only count online."""
+    return hashlib.sha256(_typed(code).encode("ascii")).hexdigest()
+
+
+def grant_moderator(store: MutableMapping[str, Any], room_id: str, code: str) -> None:
+    """Make this browser the moderator of the room instance whose code this is."""
+    _remember(store, MODERATOR_CODES_KEY, room_id, _grouped(_typed(code)))
+    grant(store, room_id, MODERATOR)
+
+
+def _typed(code: str) -> str:
+    """What counts in a typed code: case, spaces, dashes and O/0, I/L/1 mix-ups do not."""
+    return re.sub(r"[^0-9A-Z]", "", code.upper()[:4 * CODE_CHARS]).translate(_CODE_LOOKALIKES)
+
+
+def _grouped(code: str) -> str:
+    return "-".join(code[i:i + CODE_GROUP_CHARS] for i in range(0, len(code), CODE_GROUP_CHARS))
+
+
+def moderator_code(store: MutableMapping[str, Any], room_id: str) -> str | None:
+    """Return the moderator code this browser holds for a room (shown in its invite panel)."""
+    codes = store.get(MODERATOR_CODES_KEY)
+    code = codes.get(room_id) if isinstance(codes, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def is_moderator(store: MutableMapping[str, Any], room_id: str, lock: LockState | None) -> bool:
+    """Tell whether this browser holds the moderator code of the room running now."""
+    code = moderator_code(store, room_id)
+    return code is not None and code_matches(code, lock)
+
+
+def code_matches(code: str, lock: LockState | None) -> bool:
+    """Tell whether a (typed) code is the moderator code of the room running now."""
+    if lock is None or lock.moderator_hash is None:
+        return False
+    return hmac.compare_digest(moderator_code_hash(code), lock.moderator_hash)
 
 
 def role_in(store: MutableMapping[str, Any], room_id: str) -> str | None:
-    """Return the role this browser holds in a room, or None."""
+    """Return the role this browser was given for a room, or None: a claim, not a check (a
+    moderator claim may be from an earlier session; `is_moderator` checks it)."""
     rooms = store.get(SESSION_KEY)
     if not isinstance(rooms, dict):
         return None
@@ -29,16 +88,21 @@ def role_in(store: MutableMapping[str, Any], room_id: str) -> str | None:
 
 
 def grant(store: MutableMapping[str, Any], room_id: str, role: str) -> None:
-    """Remember a role; a moderator never loses the role to a later client grant."""
-    rooms = store.get(SESSION_KEY)
-    rooms = dict(rooms) if isinstance(rooms, dict) else {}
-    if rooms.get(room_id) == MODERATOR:
+    """Remember a role; a moderator claim is not lost to a later client grant."""
+    if role_in(store, room_id) == MODERATOR:
         role = MODERATOR
-    rooms.pop(room_id, None)
-    rooms[room_id] = role
-    while len(rooms) > MAX_REMEMBERED_ROOMS:
-        rooms.pop(next(iter(rooms)))
-    store[SESSION_KEY] = rooms
+    _remember(store, SESSION_KEY, room_id, role)
+
+
+def _remember(store: MutableMapping[str, Any], key: str, room_id: str, value: Any) -> None:
+    """Keep `value` for a room under `key`, for the most recent rooms only (a small cookie)."""
+    remembered = store.get(key)
+    remembered = dict(remembered) if isinstance(remembered, dict) else {}
+    remembered.pop(room_id, None)
+    remembered[room_id] = value
+    while len(remembered) > MAX_REMEMBERED_ROOMS:
+        remembered.pop(next(iter(remembered)))
+    store[key] = remembered
 
 
 def visitor_id(store: MutableMapping[str, Any]) -> str:
@@ -57,13 +121,7 @@ def unlocked(store: MutableMapping[str, Any], room_id: str, lock_version: int) -
 
 
 def remember_unlock(store: MutableMapping[str, Any], room_id: str, lock_version: int) -> None:
-    passes = store.get(UNLOCKED_KEY)
-    passes = dict(passes) if isinstance(passes, dict) else {}
-    passes.pop(room_id, None)
-    passes[room_id] = lock_version
-    while len(passes) > MAX_REMEMBERED_ROOMS:
-        passes.pop(next(iter(passes)))
-    store[UNLOCKED_KEY] = passes
+    _remember(store, UNLOCKED_KEY, room_id, lock_version)
 
 
 def entry(store: MutableMapping[str, Any], room_id: str, lock: LockState | None) -> str:
@@ -72,7 +130,7 @@ def entry(store: MutableMapping[str, Any], room_id: str, lock: LockState | None)
     One of: "moderator", "client" (may enter), "password" (must give it first), "kicked",
     "closed" (the counsellor has not started yet).
     """
-    if role_in(store, room_id) == MODERATOR:
+    if is_moderator(store, room_id, lock):
         return MODERATOR
     if lock is None:
         return "closed"

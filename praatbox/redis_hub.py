@@ -8,7 +8,8 @@ registers with whichever web process it connects to, but the relay pool (capacit
 rooms) is shared, so a room on any process can use any relay.
 
 What Redis holds: room ids (keyed hashes of the terms), peer ids, the visitors' random session
-ids, scrypt password hashes, keyed fingerprints of ended rooms. Never terms or passwords.
+ids, scrypt password hashes, SHA-256 hashes of moderator codes, keyed fingerprints of ended
+rooms. Never terms, passwords or moderator codes.
 
 Limits: a web process that dies without saying goodbye leaves its participants listed in their
 rooms (until they reconnect, which replaces them, or the room key expires `ROOM_TTL_SECONDS`
@@ -29,7 +30,14 @@ from typing import Any, Callable
 import redis
 
 from praatbox import modes
-from praatbox.hub import P2P_RETURN_DELAY_SECONDS, LockState, Outbox, Schedule, start_timer
+from praatbox.hub import (
+    P2P_RETURN_DELAY_SECONDS,
+    LockState,
+    Outbox,
+    Schedule,
+    lock_state_of,
+    start_timer,
+)
 from praatbox.redis_delivery import Delivery
 from praatbox.relays import RELAY_ID_PREFIX, RelayInfo, RelayPool
 from praatbox.room_json import dump_relay, dump_room, load_relay, load_room
@@ -146,11 +154,15 @@ class RedisHub:
 
     # -- rooms ---------------------------------------------------------------------------------
 
-    def open_room(self, room_id: str) -> None:
+    def open_room(self, room_id: str, moderator_hash: str) -> bool:
+        """Open a room for the holder of a moderator code; False if it runs already."""
+        opened: list[bool] = []
+
         def action(registry: RoomRegistry) -> list[Decision]:
-            registry.open(room_id, self.clock())
+            opened.append(registry.open(room_id, moderator_hash, self.clock()))
             return []
         self._change(room_id, action)
+        return opened[0]
 
     def room_is_open(self, room_id: str) -> bool:
         return bool(self.redis.exists(room_key(room_id)))
@@ -164,8 +176,7 @@ class RedisHub:
         text = self.redis.get(room_key(room_id))
         if text is None:
             return None
-        room = load_room(text)
-        return LockState(room.password_hash, room.lock_version, frozenset(room.banned))
+        return lock_state_of(load_room(text))
 
     def connect(
         self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox

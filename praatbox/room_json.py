@@ -1,8 +1,8 @@
 """Rooms and relay entries ⇄ JSON text, for the Redis hub.
 
 JSON rather than pickle: whoever can write to Redis must not be able to run code in web. A room
-holds room and peer ids, the visitors' random session ids and the password's scrypt hash; never
-terms or a password.
+holds room and peer ids, the visitors' random session ids, the password's scrypt hash and the
+moderator code's SHA-256; never terms, a password or a moderator code.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def dump_room(room: Room) -> str:
         "mode": room.mode,
         "relay": room.relay,
         "changes": room.changes,
+        "moderatorHash": room.moderator_hash,
     }, separators=(",", ":"))
 
 
@@ -53,6 +54,7 @@ def load_room(text: str | bytes) -> Room:
         mode=str(data["mode"]),
         relay=None if data["relay"] is None else str(data["relay"]),
         changes=int(data["changes"]),
+        moderator_hash=None if data["moderatorHash"] is None else str(data["moderatorHash"]),
     )
 
 

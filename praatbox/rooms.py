@@ -85,6 +85,9 @@ class Room:
     mode: str = modes.P2P
     relay: str | None = None
     changes: int = 0
+    # sha256 of the moderator code of this room instance (`membership`): only a browser that
+    # holds the code is its moderator, so an older session's cookie is not.
+    moderator_hash: str | None = None
 
     @property
     def locked(self) -> bool:
@@ -118,10 +121,14 @@ class RoomRegistry:
 
     # -- opening, joining, leaving -------------------------------------------------------------
 
-    def open(self, room_id: str, now: float) -> None:
-        """Open a room for its counsellor (idempotent: re-entering keeps who is inside)."""
-        if room_id not in self.rooms:
-            self.rooms[room_id] = Room(room_id, opened_at=now, empty_since=now)
+    def open(self, room_id: str, moderator_hash: str, now: float) -> bool:
+        """Open a room whose moderator holds the code with this hash; False if it runs already
+        (a running room keeps its moderator: nobody takes it over by opening it again)."""
+        if room_id in self.rooms:
+            return False
+        self.rooms[room_id] = Room(room_id, opened_at=now, empty_since=now,
+                                   moderator_hash=moderator_hash)
+        return True
 
     def is_open(self, room_id: str) -> bool:
         return room_id in self.rooms
@@ -253,7 +260,8 @@ class RoomRegistry:
         return [Send(peer_id, {"type": "denied"}), Close(peer_id, "denied")]
 
     def kick(self, room_id: str, moderator: str, peer_id: str) -> list[Decision]:
-        """Remove a participant for good: their browser session cannot come back."""
+        """Remove a participant for good. Their browser session cannot come back, and since a
+        fresh browser session costs nothing, the waiting room goes on: everyone new knocks."""
         room = self._moderated(room_id, moderator)
         target = room.participants.get(peer_id) or room.lobby.get(peer_id)
         if target is None or peer_id == moderator:
@@ -263,6 +271,8 @@ class RoomRegistry:
         notice = {"type": "peer-left", "peer": peer_id, "reason": "kicked"}
         decisions: list[Decision] = [Send(other, notice) for other in room.participants
                                      if other != peer_id]
+        if not room.waiting_room:
+            decisions += self.set_waiting_room(room_id, moderator, True)
         if room.participants.pop(peer_id, None) is not None:
             decisions += _sends(modes.after_departure(room, peer_id))
         return decisions + [Send(peer_id, {"type": "kicked"}), Close(peer_id, "kicked")]

@@ -157,7 +157,7 @@ class _AbuseCounter:
 @sock.route("/ws/<room_id>", bp=bp)
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
-    moderator = membership.role_in(session, room_id) == membership.MODERATOR
+    moderator = membership.is_moderator(session, room_id, hub().lock_state(room_id))
     visitor = membership.visitor_id(session)
     peer_id = secrets.token_urlsafe(9)
     outbox = SocketOutbox(ws)

@@ -69,17 +69,16 @@ def _limiter() -> AttemptLimiter:
 def show(room_id: str) -> Response:
     """Show the call, or what stands before it: waiting screen, password prompt, or refusal."""
     room_id = _checked_room_id(room_id)
-    status = membership.entry(session, room_id, hub().lock_state(room_id))
+    lock = hub().lock_state(room_id)
+    status = membership.entry(session, room_id, lock)
     if status == "closed":
         return make_response(render_template("waiting.html", room_id=room_id))
     if status == "kicked":
         return make_response(render_template("kicked.html"), 403)
     if status == "password":
         return make_response(render_template("password.html", room_id=room_id, error=None))
-    if status == membership.MODERATOR:
-        hub().open_room(room_id)  # a counsellor re-entering after the room was forgotten
+    # Only /start opens a room: a moderator cookie of an ended session re-opens nothing.
     membership.grant(session, room_id, status)
-    lock = hub().lock_state(room_id)
     config = {
         "roomId": room_id,
         "moderator": status == membership.MODERATOR,
@@ -93,6 +92,7 @@ def show(room_id: str) -> Response:
         "room.html", room_id=room_id, config=config, moderator=config["moderator"],
         locked=bool(lock and lock.password_hash), password_error=None,
         invite=_invite_links(room_id) if config["moderator"] else None,
+        moderator_code=membership.moderator_code(session, room_id) if config["moderator"] else None,
     ))
 
 
@@ -141,7 +141,7 @@ def unlock(room_id: str) -> Response:
 def lock(room_id: str) -> Response:
     """Let the moderator set or change the room password (an HTMX partial on the call page)."""
     room_id = _checked_room_id(room_id)
-    if membership.role_in(session, room_id) != membership.MODERATOR:
+    if not membership.is_moderator(session, room_id, hub().lock_state(room_id)):
         abort(403)
     password = request.form.get("password", "")
     error = None

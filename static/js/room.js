@@ -377,6 +377,7 @@ const handlers = {
     message.peers.forEach(addPeer);
     if (message.mode === "group") setMode("group");
     (message.knocking || []).forEach((peerId) => moderation.showKnock(peerId));
+    moderation.setWaitingRoom(message.waitingRoom);
     refreshSecurityStatus();
   },
   "peer-joined"(message) {

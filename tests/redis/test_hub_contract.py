@@ -106,7 +106,7 @@ def site(request):
 
 
 def counsellor_and_client(site: Site):
-    site.hub().open_room(site.room)
+    site.hub().open_room(site.room, "mod-hash")
     mod, mod_box = site.connect(0, moderator=True)
     mod_box.take("welcome")
     client, client_box = site.connect(1)
@@ -116,7 +116,7 @@ def counsellor_and_client(site: Site):
 
 
 def test_counsellor_and_client_meet_exchange_signals_and_hang_up(site):
-    site.hub().open_room(site.room)
+    site.hub().open_room(site.room, "mod-hash")
     assert site.hub(1).room_is_open(site.room)
     mod, mod_box = site.connect(0, moderator=True)
     welcome = mod_box.take("welcome")
@@ -196,8 +196,25 @@ def test_ending_for_all_closes_every_socket_and_marks_the_terms_as_used(site):
     assert site.hub().counts() == (0, 0)
 
 
+def test_a_running_room_keeps_its_moderator_code_when_opened_again(site):
+    assert site.hub(0).open_room(site.room, "first-hash") is True
+    assert site.hub(1).open_room(site.room, "second-hash") is False
+    assert site.hub(1).lock_state(site.room).moderator_hash == "first-hash"
+
+
+def test_after_a_kick_a_newcomer_knocks_and_the_counsellor_is_told(site):
+    (mod, mod_box), (client, _) = counsellor_and_client(site)
+    site.hub(0).handle(site.room, mod, {"type": "kick", "peer": client})
+    assert mod_box.take("waiting-room") == {"type": "waiting-room", "on": True}
+    newcomer, newcomer_box = site.connect(5)  # another visitor id: a fresh cookie
+    newcomer_box.take("knocking")
+    assert mod_box.take("knock")["peer"] == newcomer
+    site.hub(0).handle(site.room, mod, {"type": "admit", "peer": newcomer})
+    assert newcomer_box.take("welcome")["peers"] == [mod]
+
+
 def test_the_password_hash_and_its_version_are_what_the_views_see(site):
-    site.hub().open_room(site.room)
+    site.hub().open_room(site.room, "mod-hash")
     assert site.hub(1).lock_state(site.room).password_hash is None
     stored = hash_password("open sesame")
     site.hub(0).set_password(site.room, stored)
@@ -215,7 +232,7 @@ def test_many_wrong_passwords_warn_the_counsellor(site):
 
 
 def test_an_emptied_room_is_forgotten_and_its_terms_count_as_recently_used(site):
-    site.hub().open_room(site.room)
+    site.hub().open_room(site.room, "mod-hash")
     mod, _ = site.connect(0, moderator=True)
     site.hub(0).disconnect(site.room, mod, "hangup")
     assert site.hub(1).room_is_open(site.room)

@@ -7,7 +7,7 @@ from praatbox.rooms import RoomError, RoomRegistry, Send
 
 def registry_with(*peers):
     registry = RoomRegistry()
-    registry.open("room", 0)
+    registry.open("room", "mod-hash", 0)
     for i, peer in enumerate(peers):
         registry.join("room", peer, f"v-{peer}", i == 0, 1)
     return registry
@@ -31,7 +31,7 @@ def test_rooms_are_pinned_to_the_least_loaded_relay_with_capacity():
 def test_group_room_returns_to_p2p_only_if_nobody_came_back():
     registry = RoomRegistry()
     registry.relay_registered("relay#1", capacity=5)
-    registry.open("room", 0)
+    registry.open("room", "mod-hash", 0)
     for i, peer in enumerate(["a", "b", "c"]):
         decisions = registry.join("room", peer, f"v-{peer}", i == 0, 1)
     opened = {"type": "room-open", "room": "room", "peers": ["a", "b", "c"]}
@@ -57,7 +57,7 @@ def test_group_room_returns_to_p2p_only_if_nobody_came_back():
 def test_a_lost_relay_hands_its_rooms_to_another_or_to_a_mesh():
     registry = RoomRegistry()
     registry.relay_registered("relay#1", capacity=5)
-    registry.open("room", 0)
+    registry.open("room", "mod-hash", 0)
     for i, peer in enumerate(["a", "b", "c"]):
         registry.join("room", peer, f"v-{peer}", i == 0, 1)
     registry.relay_registered("relay#2", capacity=5)

@@ -1,8 +1,9 @@
-"""Who sees the preview: everyone, except a client who waited for the counsellor to start."""
+"""Entering a room: who sees the preview, who may start a room, and the moderator code."""
 
 import json
 import re
 
+from praatbox import membership
 from tests.conftest import csrf_from
 
 TERMS = {"name": "Praatbox Gent", "location": "Zürich", "word": "apple"}
@@ -39,3 +40,24 @@ def test_client_who_waited_enters_by_itself_once(app):
     # A later visit (say, from another tab) shows the preview again.
     assert room_config(client.get(room_url).get_data(as_text=True))["autoEnter"] is False
     assert room_config(counsellor.get(room_url).get_data(as_text=True))["autoEnter"] is False
+
+
+def test_start_on_a_running_room_from_another_browser_is_refused(app):
+    counsellor, other = app.test_client(), app.test_client()
+    room_url = post_terms(counsellor, "/start").headers["Location"]
+    refused = post_terms(other, "/start")
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert 'data-testid="terms-running"' in html and 'data-testid="moderator-code"' in html
+    assert room_config(other.get(room_url).get_data(as_text=True))["moderator"] is False
+    # The counsellor's own browser pressing Start again just goes back in.
+    assert post_terms(counsellor, "/start").headers["Location"] == room_url
+
+
+def test_a_moderator_code_is_long_and_forgives_how_it_is_typed():
+    code = membership.new_moderator_code()
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}", code)
+    assert len(membership.CODE_ALPHABET) ** membership.CODE_CHARS >= 2**60
+    loose = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert membership.moderator_code_hash(loose) == membership.moderator_code_hash(code)
+    assert membership.moderator_code_hash("X" + code[1:]) != membership.moderator_code_hash(code)

@@ -14,7 +14,7 @@ from praatbox.rooms import (
 
 def opened(**kwargs):
     registry = RoomRegistry(**kwargs)
-    registry.open("room", now=0)
+    registry.open("room", "mod-hash", now=0)
     return registry
 
 
@@ -66,7 +66,7 @@ def test_leaving_tells_the_others_why():
 
 def test_signal_is_stamped_with_the_sender_and_stays_in_the_room():
     registry = with_two()
-    registry.open("other", 0)
+    registry.open("other", "mod-hash", 0)
     registry.join("other", "x", "vx", True, 2)
     assert registry.route_signal("room", "mod", "b", {"candidate": None}) == [
         Send("b", {"type": "signal", "from": "mod", "data": {"candidate": None}})]
@@ -106,12 +106,35 @@ def test_denied_knocker_is_told_and_disconnected():
 def test_kicked_visitor_is_disconnected_and_cannot_come_back():
     registry = with_two()
     decisions = registry.kick("room", "mod", "b")
-    assert sent_to(decisions, "mod") == [{"type": "peer-left", "peer": "b", "reason": "kicked"}]
+    assert sent_to(decisions, "mod") == [{"type": "peer-left", "peer": "b", "reason": "kicked"},
+                                         {"type": "waiting-room", "on": True}]
     assert Close("b", "kicked") in decisions
     with pytest.raises(Banned):
         registry.join("room", "b2", "v-b", False, 5)
     with pytest.raises(NotModerator):
         registry.kick("room", "b", "mod")
+
+
+def test_after_a_kick_everyone_new_knocks_until_the_moderator_admits():
+    registry = with_two()
+    registry.kick("room", "mod", "b")
+    assert registry.get("room").waiting_room
+    decisions = registry.join("room", "c", "v-fresh-cookie", False, 5)
+    assert sent_to(decisions, "c") == [{"type": "knocking"}]
+    assert sent_to(decisions, "mod") == [{"type": "knock", "peer": "c"}]
+    (welcome,) = sent_to(registry.admit("room", "mod", "c"), "c")
+    assert welcome["type"] == "welcome" and welcome["peers"] == ["mod"]
+    # The moderator's own reload does not knock; a second kick announces nothing new.
+    assert sent_to(registry.join("room", "mod2", "v-mod", True, 6), "mod2")[0]["type"] == "welcome"
+    assert {"type": "waiting-room", "on": True} not in sent_to(
+        registry.kick("room", "mod2", "c"), "mod2")
+
+
+def test_opening_a_running_room_again_changes_nothing():
+    registry = with_two()
+    assert registry.open("room", "another-hash", 5) is False
+    room = registry.get("room")
+    assert room.moderator_hash == "mod-hash" and len(room.participants) == 2
 
 
 def test_only_the_moderator_can_end_and_the_room_is_forgotten():
@@ -124,7 +147,7 @@ def test_only_the_moderator_can_end_and_the_room_is_forgotten():
     assert not registry.is_open("room")
     assert registry.recently_used("room", now=5 + 3600)
     assert not registry.recently_used("room", now=5 + 25 * 3600)
-    registry.open("room", 10)
+    registry.open("room", "mod-hash", 10)
     assert registry.get("room").password_hash is None
 
 
