@@ -13,23 +13,40 @@ def available_languages() -> tuple[str, ...]:
     return tuple(lang for lang in current_app.config["LANGUAGES"] if lang in LANGUAGE_NAMES)
 
 
-def select_locale() -> str:
-    """Return the session's language, else the best match for the browser, else English."""
-    chosen = session.get("lang")
+def fallback_language() -> str:
+    """Return English when it is offered, else the first offered language (a box may drop it)."""
     languages = available_languages()
-    if chosen in languages:
-        return str(chosen)
-    return request.accept_languages.best_match(languages) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages or not languages else languages[0]
+
+
+def offered_language(tag: object) -> str | None:
+    """Map a tag such as "nl-BE", "NL_be" or "nl" to the offered language it names, else None."""
+    if not isinstance(tag, str):
+        return None
+    primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in available_languages() else None
+
+
+def select_locale() -> str:
+    """Return the session's language, else the browser's best offered match, else the fallback.
+
+    The result is always an offered language, never a raw browser tag such as "en-US".
+    """
+    chosen = offered_language(session.get("lang"))
+    if chosen:
+        return chosen
+    return request.accept_languages.best_match(available_languages()) or fallback_language()
 
 
 def _remember_requested_language() -> None:
-    requested = request.args.get("lang")
-    if requested and requested in available_languages():
+    requested = offered_language(request.args.get("lang"))
+    if requested:
         session["lang"] = requested
 
 
 def current_language() -> str:
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """Return the language of this request's page: one of the offered languages (see above)."""
+    return str(get_locale() or fallback_language())
 
 
 def init_i18n(app: Flask) -> None:

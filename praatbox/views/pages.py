@@ -7,16 +7,13 @@ import time
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     jsonify,
     make_response,
     render_template,
 )
 
-from praatbox.i18n import LANGUAGE_NAMES
 from praatbox.ice import ice_servers_for_request
-from praatbox.terms import word_list
 from praatbox.views import hub
 
 bp = Blueprint("pages", __name__)
@@ -38,17 +35,6 @@ def check() -> Response:
     ice_servers = ice_servers_for_request(current_app.config, time.time())
     response = make_response(render_template("check.html", config={"iceServers": ice_servers}))
     response.headers["Cache-Control"] = "no-store"  # it carries fresh TURN credentials
-    return response
-
-
-@bp.get("/wordlist/<lang>.json")
-def wordlist(lang: str) -> Response:
-    """The word list safety words are drawn from (the browser derives them itself)."""
-    if lang not in LANGUAGE_NAMES:
-        abort(404)
-    response = jsonify(list(word_list(lang)))
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
     return response
 
 

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from praatbox import membership
+from praatbox.i18n import current_language
 from praatbox.ice import ice_servers_for_request
 from praatbox.passwords import (
     MAX_PASSWORD_CHARS,
@@ -82,7 +83,7 @@ def show(room_id: str) -> Response:
     config = {
         "roomId": room_id,
         "moderator": status == membership.MODERATOR,
-        "language": session.get("lang") or request.accept_languages.best or "en",
+        "language": current_language(),  # an offered language, never a raw "nl-BE"
         "iceServers": ice_servers_for_request(current_app.config, time.time()),
         "iceTransportPolicy": current_app.config["ICE_TRANSPORT_POLICY"],
         # Whoever waited for the counsellor was promised to join by itself: no preview then.

@@ -54,7 +54,7 @@ function announce(text) {
   window.setTimeout(() => item.remove(), 8000);
 }
 
-const status = new SecurityStatus({ strings, language: config.language, announce });
+const status = new SecurityStatus({ strings, announce });
 
 function showMediaProblem(problem) {
   const key = { denied: "mediaDenied", missing: "mediaMissing", busy: "mediaBusy", insecure: "mediaMissing" }[problem];

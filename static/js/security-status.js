@@ -3,6 +3,8 @@
 import { safetyWords } from "./safety.js";
 import { fingerprints } from "./stats.js";
 
+const FAILED = "failed"; // the safety key while the words cannot be worked out
+
 /**
  * What the connections really do: "waiting", "connecting", "p2p", "p2p-turn" or "group".
  * @param {Record<string, {connectionState: string, candidateType: string | null}>} media
@@ -18,22 +20,20 @@ export function securityState(media, mode, linkCount) {
 
 export class SecurityStatus {
   /**
-   * @param {{strings: Record<string, string>, language: string, announce: (text: string) => void}} options
+   * @param {{strings: Record<string, string>, announce: (text: string) => void}} options
    */
-  constructor({ strings, language, announce }) {
+  constructor({ strings, announce }) {
     this.strings = strings;
-    this.language = language;
     this.announce = announce;
     this.shown = "waiting|";
     this.badge = /** @type {HTMLElement} */ (document.getElementById("security-status"));
     this.label = /** @type {HTMLElement} */ (document.getElementById("security-label"));
     this.safety = /** @type {HTMLElement} */ (document.getElementById("safety"));
     this.words = /** @type {HTMLElement} */ (document.getElementById("safety-words"));
+    this.problem = /** @type {HTMLElement} */ (document.getElementById("safety-problem"));
     /** @type {string[]} */
     this.safetyWords = [];
     this.safetyKey = "";
-    /** @type {Promise<string[]> | null} */
-    this.wordList = null;
   }
 
   /** Show the state (with "mesh" as its label when no relay was available) and announce changes. */
@@ -48,19 +48,29 @@ export class SecurityStatus {
 
   /**
    * Show the safety words of a two-person direct call, from the certificates actually in use.
+   * When they cannot be worked out (getStats or WebCrypto failing), say so in the safety area
+   * instead of leaving it blank, and try again on the next call.
    * @param {RTCPeerConnection | null} pc the one direct connection, or null when there is none
    */
   async showSafetyWords(pc) {
-    const pair = pc ? await fingerprints(pc) : null;
-    const key = pair ? `${pair.local}|${pair.remote}` : "";
-    if (key === this.safetyKey) return;
-    this.safetyKey = key;
-    this.safetyWords = [];
-    if (pair) {
-      this.wordList = this.wordList || fetch(`/wordlist/${this.language}.json`).then((r) => r.json());
-      this.safetyWords = await safetyWords(pair, await this.wordList);
+    let key = "";
+    let words = [];
+    try {
+      const pair = pc ? await fingerprints(pc) : null;
+      key = pair ? `${pair.local}|${pair.remote}` : "";
+      if (key === this.safetyKey) return;
+      if (pair) words = await safetyWords(pair);
+    } catch {
+      key = FAILED;
     }
-    this.words.textContent = this.safetyWords.join(" · ");
-    this.safety.hidden = !pair;
+    if (key === this.safetyKey) return;
+    const failed = key === FAILED;
+    if (failed) this.safety.open = true; // once, as the failure starts: the message must be seen
+    this.safetyKey = key;
+    this.safetyWords = words;
+    this.words.textContent = words.join(" · ");
+    this.words.hidden = failed;
+    this.problem.hidden = !failed;
+    this.safety.hidden = key === "";
   }
 }

@@ -33,8 +33,9 @@ def people(browser: Browser, base_url: str, **options: Any) -> Iterator[Callable
             context.close()
 
 
-def fill_terms(page: Page, name: str, location: str, word: str) -> None:
-    page.goto("/?lang=en")
+def fill_terms(page: Page, name: str, location: str, word: str, lang: str | None = "en") -> None:
+    """Type the terms on the home page in `lang` (None: the language the browser already has)."""
+    page.goto(f"/?lang={lang}" if lang else "/")
     page.get_by_test_id("term-name").fill(name)
     page.get_by_test_id("term-location").fill(location)
     page.get_by_test_id("term-word").fill(word)
@@ -57,15 +58,15 @@ def enter_room(page: Page) -> None:
         page.locator("#room:not(.previewing)").wait_for(state="attached")
 
 
-def start_session(page: Page, terms: tuple[str, str, str]) -> None:
-    fill_terms(page, *terms)
+def start_session(page: Page, terms: tuple[str, str, str], lang: str | None = "en") -> None:
+    fill_terms(page, *terms, lang=lang)
     page.get_by_test_id("start").click()
     page.wait_for_url("**/r/*")
     enter_room(page)
 
 
-def join_session(page: Page, terms: tuple[str, str, str]) -> None:
-    fill_terms(page, *terms)
+def join_session(page: Page, terms: tuple[str, str, str], lang: str | None = "en") -> None:
+    fill_terms(page, *terms, lang=lang)
     page.get_by_test_id("join").click()
     page.wait_for_url("**/r/*")
     enter_room(page)
