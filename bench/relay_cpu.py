@@ -36,8 +36,9 @@ from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from praatbox.relay.auth import relay_token, relay_token_valid
-from praatbox.relay.config import rtc_configuration, use_host_addresses
+from praatbox.relay.config import rtc_configuration
 from praatbox.relay.forwarding import install_pass_through
+from praatbox.relay.ice import use_host_addresses
 
 SECRET = "bench-secret"
 FPS = 30
@@ -245,7 +246,7 @@ class OurRelay:
             port = server.sockets[0].getsockname()[1]
             env = dict(os.environ, PRAATBOX_RELAY_URL=f"http://127.0.0.1:{port}",
                        PRAATBOX_SECRET_KEY=SECRET, PRAATBOX_RELAY_HOST_IPS="127.0.0.1",
-                       PRAATBOX_LOG_LEVEL="WARNING")
+                       PRAATBOX_TURN_ALLOWED_PEERS="127.0.0.0/8", PRAATBOX_LOG_LEVEL="WARNING")
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "praatbox.relay", env=env
             )

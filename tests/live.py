@@ -98,7 +98,9 @@ def start_turn(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[LiveS
     return turn, port
 
 
-def start_relay(tmp_path: Path, web: LiveServer) -> LiveServer:
+def start_relay(
+    tmp_path: Path, web: LiveServer, env: dict[str, str] | None = None
+) -> LiveServer:
     """Start `python -m praatbox.relay` for `web` (loopback ICE) and wait until it registered."""
     log_path = tmp_path / "relay.log"
     environment = dict(os.environ)
@@ -106,7 +108,10 @@ def start_relay(tmp_path: Path, web: LiveServer) -> LiveServer:
         "PRAATBOX_SECRET_KEY": LIVE_SECRET,
         "PRAATBOX_RELAY_URL": web.url,
         "PRAATBOX_RELAY_HOST_IPS": "127.0.0.1",
+        # Browsers in tests have loopback candidates, which the relay denies by default.
+        "PRAATBOX_TURN_ALLOWED_PEERS": "127.0.0.0/8",
     })
+    environment.update(env or {})
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "praatbox.relay"],

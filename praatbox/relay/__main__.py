@@ -12,16 +12,34 @@ import uvloop
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from praatbox.signaling.protocol import MAX_FORWARD_BYTES
+
 from .auth import relay_token
-from .config import RelayConfig, load_config, use_host_addresses
+from .config import RelayConfig, load_config
 from .forwarding import install_pass_through
+from .ice import install_peer_policy, use_host_addresses
 from .relay import Frame, Relay
 
 logger = logging.getLogger(__name__)
 
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 30.0
-MAX_FRAME_BYTES = 64 * 1024
+# Twice the largest frame the web process sends: a frame over this ends the whole connection
+# (websockets closes it with 1009), so it must never be one the web may send.
+MAX_FRAME_BYTES = 2 * MAX_FORWARD_BYTES
+
+
+def parse_frame(message: str | bytes) -> Frame | None:
+    """Return the web's frame as a dict, or None after one log line when it is not one."""
+    try:
+        frame = json.loads(message)
+    except (ValueError, RecursionError):
+        logger.warning("frame that is not JSON: dropped")
+        return None
+    if not isinstance(frame, dict):
+        logger.warning("frame that is not an object: dropped")
+        return None
+    return frame
 
 
 async def serve_connection(ws: ClientConnection, config: RelayConfig) -> None:
@@ -38,15 +56,13 @@ async def serve_connection(ws: ClientConnection, config: RelayConfig) -> None:
         await send({"type": "relay-hello", "capacity": config.capacity})
         await relay.report_load()
         async for message in ws:
+            frame = parse_frame(message)
+            if frame is None:
+                continue
             try:
-                frame = json.loads(message)
-            except ValueError:
-                logger.warning("frame that is not JSON: dropped")
-                continue
-            if not isinstance(frame, dict):
-                logger.warning("frame that is not an object: dropped")
-                continue
-            await relay.handle(frame)
+                await relay.handle(frame)
+            except Exception as exc:  # one bad frame must not take the other rooms down
+                logger.warning("frame %r dropped (%s)", frame.get("type"), type(exc).__name__)
     finally:
         # The web process forgets a relay's rooms when it goes away; so does the relay.
         await relay.close()
@@ -78,6 +94,9 @@ def main() -> int:
         level=os.environ.get("PRAATBOX_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # aioice logs every candidate and connectivity check, with addresses, at INFO.
+        logging.getLogger("aioice").setLevel(logging.WARNING)
     try:
         config = load_config(os.environ)
     except ValueError as exc:
@@ -88,6 +107,7 @@ def main() -> int:
         return 2
     install_pass_through()
     use_host_addresses(config.host_ips)
+    install_peer_policy(config.peer_policy())
     try:
         uvloop.run(run(config))  # measured: 5-10 % less CPU than asyncio's loop here
     except KeyboardInterrupt:

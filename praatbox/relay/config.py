@@ -1,16 +1,18 @@
-"""Relay settings from PRAATBOX_* environment variables, and the ICE tweaks they call for."""
+"""Relay settings from PRAATBOX_* environment variables."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from praatbox.turn.peers import PeerPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ class RelayConfig:
     capacity: int = DEFAULT_CAPACITY_ROOMS
     host_ips: tuple[str, ...] = ()
     ice_servers: tuple[RTCIceServer, ...] = field(default_factory=tuple)
+    allowed_peers: tuple[str, ...] = ()
+    denied_peers: tuple[str, ...] = ()
 
     @property
     def signaling_url(self) -> str:
@@ -37,6 +41,10 @@ class RelayConfig:
     def rtc_configuration(self) -> RTCConfiguration:
         """Build a configuration that never falls back to aiortc's public STUN default."""
         return rtc_configuration(list(self.ice_servers))
+
+    def peer_policy(self) -> PeerPolicy:
+        """The TURN server's policy for which remote addresses the relay may send checks to."""
+        return PeerPolicy(list(self.allowed_peers), list(self.denied_peers))
 
 
 def rtc_configuration(ice_servers: list[RTCIceServer]) -> RTCConfiguration:
@@ -72,38 +80,33 @@ def parse_ice_servers(text: str) -> tuple[RTCIceServer, ...]:
     return tuple(servers)
 
 
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())
+
+
+def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Read a CIDR list, failing at start rather than on a browser's candidate."""
+    networks = _split(environ.get(name))
+    for cidr in networks:
+        ipaddress.ip_network(cidr, strict=False)
+    return networks
+
+
 def load_config(environ: Mapping[str, str]) -> RelayConfig:
     """Read the relay's settings; raise ValueError on a setting that cannot work."""
     capacity = int(environ.get("PRAATBOX_RELAY_CAPACITY") or DEFAULT_CAPACITY_ROOMS)
     if capacity < 1:
         raise ValueError("PRAATBOX_RELAY_CAPACITY must be at least 1")
-    host_ips = tuple(
-        ip.strip() for ip in environ.get("PRAATBOX_RELAY_HOST_IPS", "").split(",") if ip.strip()
-    )
     ice_text = environ.get("PRAATBOX_RELAY_ICE_SERVERS", "").strip()
     config = RelayConfig(
         web_url=environ.get("PRAATBOX_RELAY_URL") or DEFAULT_WEB_URL,
         secret_key=environ.get("PRAATBOX_SECRET_KEY", ""),
         capacity=capacity,
-        host_ips=host_ips,
+        host_ips=_split(environ.get("PRAATBOX_RELAY_HOST_IPS")),
         ice_servers=parse_ice_servers(ice_text) if ice_text else (),
+        allowed_peers=_networks(environ, "PRAATBOX_TURN_ALLOWED_PEERS"),
+        denied_peers=_networks(environ, "PRAATBOX_TURN_DENIED_PEERS"),
     )
     signaling_url(config.web_url)
     return config
 
-
-def use_host_addresses(host_ips: tuple[str, ...]) -> None:
-    """Offer exactly these IPs as ICE host candidates (process-wide).
-
-    aioice never offers 127.0.0.1, so a relay on a loopback-only host (tests, a relay next to
-    a TURN server) would have no candidate at all; an operator may also want to pin the
-    interface media uses. The addresses must be bindable on this host.
-    """
-    if not host_ips:
-        return
-    addresses = list(host_ips)
-
-    def get_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return [ip for ip in addresses if (":" in ip and use_ipv6) or (":" not in ip and use_ipv4)]
-
-    aioice.ice.get_host_addresses = get_host_addresses

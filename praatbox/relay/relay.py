@@ -351,8 +351,9 @@ class Relay:
                 try:
                     await self._apply(room, frame)
                     await self.report_load()
-                except Exception:
-                    logger.exception("relay frame %r failed", frame.get("type"))
+                except Exception as exc:  # ends this frame only; traceback at debug level
+                    logger.warning("relay frame %r failed (%s)", frame.get("type"),
+                                   type(exc).__name__, exc_info=logger.isEnabledFor(logging.DEBUG))
         finally:
             await room.close()
             if self._rooms.get(room.room_id) is room:

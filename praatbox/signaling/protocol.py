@@ -193,9 +193,31 @@ def _decode(raw: str | bytes, messages: dict[str, Callable[[Message], Message]])
     return decode(frame)
 
 
+# A forwarded signal carries what its sender sent (at most MAX_MESSAGE_BYTES) plus the room and
+# sender ids; a relay accepts twice this (praatbox/relay/__main__.py).
+MAX_FORWARD_BYTES = MAX_MESSAGE_BYTES + 1024
+
+
 def encode(message: Message) -> str:
-    """Serialise a server message as compact JSON text."""
-    return json.dumps(message, separators=(",", ":"))
+    """Serialise a server message as compact JSON of at most MAX_FORWARD_BYTES in UTF-8.
+
+    Characters stay unescaped: json's default `\\uXXXX` would make a forward up to three times
+    the size of the frame it came from. Lone surrogates (a browser may send them escaped) cannot
+    be UTF-8, so only they are escaped again. Raises ProtocolError("too-large") over the limit,
+    so the sender's socket handler refuses the forward instead of sending it.
+    """
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    if text.isascii():
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:  # a surrogate: backslashreplace writes its JSON escape
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+            size = len(text.encode("utf-8"))
+    if size > MAX_FORWARD_BYTES:
+        raise ProtocolError("too-large", "message is too large to forward")
+    return text
 
 
 def error_message(code: str, message: str) -> Message:
