@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from praatbox import keys
 from praatbox.keys import derive_key
 from praatbox.relay.auth import relay_token
+from praatbox.signaling import rate as signaling_rate
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_LANGUAGES": ("LANGUAGES", lambda value: tuple(_url_list(value))),
     "PRAATBOX_OPERATOR_NAME": ("OPERATOR_NAME", str),
     "PRAATBOX_OPERATOR_CONTACT": ("OPERATOR_CONTACT", str),
+    "PRAATBOX_SIGNALING_MESSAGES_PER_SECOND": ("SIGNALING_MESSAGES_PER_SECOND", float),
+    "PRAATBOX_SIGNALING_BURST_MESSAGES": ("SIGNALING_BURST_MESSAGES", int),
+    "PRAATBOX_SIGNALING_BYTES_PER_SECOND": ("SIGNALING_BYTES_PER_SECOND", int),
+    "PRAATBOX_SIGNALING_BURST_BYTES": ("SIGNALING_BURST_BYTES", int),
+    "PRAATBOX_SIGNALING_MAX_HELD_SECONDS": ("SIGNALING_MAX_HELD_SECONDS", float),
 }
 
 
@@ -66,6 +72,12 @@ def default_settings() -> dict[str, Any]:
         "TURN_CREDENTIAL_TTL_SECONDS": 12 * 3600,
         "ROOM_EMPTY_GRACE_SECONDS": 120.0,
         "MAX_ROOM_PARTICIPANTS": 6,
+        # Per signaling socket (praatbox/signaling/rate.py): a flood slows only its sender.
+        "SIGNALING_MESSAGES_PER_SECOND": signaling_rate.MESSAGES_PER_SECOND,
+        "SIGNALING_BURST_MESSAGES": signaling_rate.BURST_MESSAGES,
+        "SIGNALING_BYTES_PER_SECOND": signaling_rate.BYTES_PER_SECOND,
+        "SIGNALING_BURST_BYTES": signaling_rate.BURST_BYTES,
+        "SIGNALING_MAX_HELD_SECONDS": signaling_rate.MAX_HELD_SECONDS,
         "SOCK_SERVER_OPTIONS": {
             "ping_interval": 25,
             # The codec rejects frames over 64 KiB with an error reply; the transport only

@@ -6,10 +6,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+
+from gevent import get_hub
+from gevent.lock import BoundedSemaphore
+from gevent.monkey import is_module_patched
 from dataclasses import dataclass, field
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 SALT_BYTES = 16
+# Each scrypt holds 16 MiB and a core for ~50 ms: two at a time leave the event loop a core and
+# cap the memory however many guesses arrive at once (the rest wait their turn).
+MAX_CONCURRENT_HASHES = 2
 MIN_PASSWORD_CHARS = 4
 MAX_PASSWORD_CHARS = 128
 FAILURE_WINDOW_SECONDS = 60.0
@@ -29,10 +36,22 @@ def password_matches(password: str, stored: bytes) -> bool:
     return hmac.compare_digest(_scrypt(password, salt), expected)
 
 
+_hashing_slots = BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
+
 def _scrypt(password: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
-    )
+    """Under gevent, hash in a worker thread: scrypt releases the GIL, so every other greenlet
+    (the signaling of all rooms) keeps running meanwhile. Elsewhere (unit tests) hash directly."""
+    key = password.encode("utf-8")
+    if not is_module_patched("threading"):
+        return _hash(key, salt)
+    with _hashing_slots:
+        result: bytes = get_hub().threadpool.apply(_hash, (key, salt))
+        return result
+
+
+def _hash(key: bytes, salt: bytes) -> bytes:
+    return hashlib.scrypt(key, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Runs under gunicorn's gevent worker (see gunicorn.conf.py): every socket costs greenlets, not
 threads. Each socket has an outbound queue drained by its own writer, so a slow participant can
-never block the others.
+never block the others, and a budget of messages and bytes per second (`rate`), so a flooding
+participant slows down only itself.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from praatbox import membership
 from praatbox.rooms import RoomError
 from praatbox.security import same_origin
 from praatbox.signaling.protocol import ProtocolError, decode_client_frame, encode, error_message
+from praatbox.signaling.rate import Budget, SendRate
 from praatbox.terms import is_room_id
 from praatbox.views import hub
 
@@ -34,17 +36,18 @@ RECEIVE_TIMEOUT_SECONDS = 5.0
 OUTBOX_MAX_MESSAGES = 512
 ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
+CLOSE_NORMAL = 1000
+CLOSE_POLICY_VIOLATION = 1008
 
 
 def received_frames(ws: Any) -> Iterator[str | bytes]:
     """Yield frames as they arrive. The receive timeout lets the loop notice a socket that
-    closed without a close frame (FIELD-NOTES: a blocking receive never returns then)."""
+    closed without a close frame (a blocking receive never returns then)."""
     while ws.connected:
         raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
         if raw is not None:
             yield raw
-CLOSE_NORMAL = 1000
-CLOSE_POLICY_VIOLATION = 1008
+
 
 bp = Blueprint("signaling", __name__)
 sock = Sock()
@@ -55,15 +58,25 @@ simple_websocket.ws.PerMessageDeflate = functools.partial(
 )
 
 
-class _SendAllSocket:
-    """Make the transport's `send` write everything: simple-websocket ignores short writes."""
+class _Transport:
+    """The socket as simple-websocket uses it: `send` writes everything (simple-websocket ignores
+    short writes), and `recv` reads nothing before `resume_at` (a sender held back for flooding:
+    its frames wait in the kernel, its own writes stall, nothing piles up in this process)."""
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
+        self.resume_at = 0.0
 
     def send(self, data: bytes) -> int:
         self._sock.sendall(data)
         return len(data)
+
+    def recv(self, size: int) -> bytes:
+        wait = self.resume_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # gevent's sleep under gunicorn: only this socket's reader waits
+        data: bytes = self._sock.recv(size)
+        return data
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
@@ -83,7 +96,8 @@ class SocketOutbox:
         try:
             self._queue.put_nowait(encode(message))
         except queue.Full:
-            logger.warning("signaling: outbox full, closing a slow connection")
+            if self._ws.connected:  # once per connection, not once per message
+                logger.warning("signaling: outbox full, closing a slow connection")
             self._ws.connected = False
 
     def end(self, reason: str) -> None:
@@ -139,7 +153,7 @@ def use_sendall_transport() -> None:
     """Give the upgrade a transport that writes whole frames (call before the upgrade)."""
     raw = request.environ.get("gunicorn.socket")
     if raw is not None:
-        request.environ["gunicorn.socket"] = _SendAllSocket(raw)
+        request.environ["gunicorn.socket"] = _Transport(raw)
 
 
 class _AbuseCounter:
@@ -157,7 +171,7 @@ class _AbuseCounter:
 @sock.route("/ws/<room_id>", bp=bp)
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
-    moderator = membership.is_moderator(session, room_id, hub().lock_state(room_id))
+    moderator = membership.role_in(session, room_id) == membership.MODERATOR
     visitor = membership.visitor_id(session)
     peer_id = secrets.token_urlsafe(9)
     outbox = SocketOutbox(ws)
@@ -171,8 +185,13 @@ def room_socket(ws: Any, room_id: str) -> None:
         return
     reason = "disconnected"
     abuse = _AbuseCounter()
+    rate = SendRate(Budget.from_config(current_app.config), time.monotonic())
     try:
         for raw in received_frames(ws):
+            if not _waited_for_budget(ws, rate, raw):
+                outbox.put(error_message("rate-limited", "you are sending too fast"))
+                _close_for_policy(ws, outbox, "sending too fast")
+                return
             try:
                 message = decode_client_frame(raw)
                 if message["type"] == "hangup":
@@ -188,12 +207,37 @@ def room_socket(ws: Any, room_id: str) -> None:
                 outbox.put(error_message(code, _error_text(error)))
                 if abuse.too_many(time.monotonic()):
                     logger.info("signaling: closing a connection after repeated errors")
-                    outbox.close()
-                    ws.close(CLOSE_POLICY_VIOLATION, "too many bad messages")
+                    _close_for_policy(ws, outbox, "too many bad messages")
                     return
     finally:
+        if rate.held_frames:
+            logger.warning(
+                "signaling: held back a connection that sent too fast (%d frames, %.1f s)%s",
+                rate.held_frames, rate.held_seconds, ", then closed it" if rate.exhausted() else "",
+            )
         rooms.disconnect(room_id, peer_id, reason)
         outbox.close()
+
+
+def _waited_for_budget(ws: Any, rate: SendRate, raw: str | bytes) -> bool:
+    """Hold a sender over its budget back (read nothing from it meanwhile); False: close it."""
+    now = time.monotonic()
+    wait = rate.hold(len(raw.encode()) if isinstance(raw, str) else len(raw), now)
+    if wait == 0:
+        return True
+    if rate.exhausted():
+        return False
+    if isinstance(ws.sock, _Transport):
+        ws.sock.resume_at = now + wait
+    time.sleep(wait)
+    return True
+
+
+def _close_for_policy(ws: Any, outbox: SocketOutbox, reason: str) -> None:
+    """Close with 1008 once the error frame already queued has gone out."""
+    outbox.close()
+    if ws.connected:
+        ws.close(CLOSE_POLICY_VIOLATION, reason)
 
 
 def _error_text(error: ProtocolError | RoomError) -> str:

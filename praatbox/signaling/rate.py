@@ -1,0 +1,82 @@
+"""How fast one signaling socket may send: token buckets on messages and on bytes.
+
+A flood must hurt only its sender. A socket over its budget is held back (nothing more is read
+from it until the budget has refilled, so its own writes stall) and, held back too long in all,
+closed. Real signaling never comes near the limits: a reconnect of one client in a four-person
+mesh is 3 offers and ~100 candidates at once, far inside the bursts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+# A recipient's outbox holds 512 messages: one sender alone, bursting and then held back until it
+# is closed, can queue at most BURST + rate × MAX_HELD (300 with these defaults).
+MESSAGES_PER_SECOND = 50.0
+BURST_MESSAGES = 200
+BYTES_PER_SECOND = 256 * 1024
+BURST_BYTES = 1024 * 1024
+MAX_HELD_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One socket's allowance (each value has a PRAATBOX_SIGNALING_* setting)."""
+
+    messages_per_second: float = MESSAGES_PER_SECOND
+    burst_messages: float = BURST_MESSAGES
+    bytes_per_second: float = BYTES_PER_SECOND
+    burst_bytes: float = BURST_BYTES
+    max_held_seconds: float = MAX_HELD_SECONDS
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Budget:
+        """Read the budget from the app's settings."""
+        return cls(
+            messages_per_second=float(config["SIGNALING_MESSAGES_PER_SECOND"]),
+            burst_messages=float(config["SIGNALING_BURST_MESSAGES"]),
+            bytes_per_second=float(config["SIGNALING_BYTES_PER_SECOND"]),
+            burst_bytes=float(config["SIGNALING_BURST_BYTES"]),
+            max_held_seconds=float(config["SIGNALING_MAX_HELD_SECONDS"]),
+        )
+
+
+class TokenBucket:
+    """Refills at `rate` per second up to `capacity`; taking more than it holds runs a debt."""
+
+    def __init__(self, rate: float, capacity: float, now: float) -> None:
+        self._rate = rate
+        self._capacity = capacity
+        self._tokens = capacity
+        self._updated = now
+
+    def take(self, amount: float, now: float) -> float:
+        """Take `amount`; return the seconds until the debt is paid off (0: within budget)."""
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(self._capacity, self._tokens + elapsed * self._rate) - amount
+        self._updated = now
+        return max(0.0, -self._tokens / self._rate)
+
+
+class SendRate:
+    """One socket's buckets, and how long it has been held back so far."""
+
+    def __init__(self, budget: Budget, now: float) -> None:
+        self._budget = budget
+        self._messages = TokenBucket(budget.messages_per_second, budget.burst_messages, now)
+        self._bytes = TokenBucket(budget.bytes_per_second, budget.burst_bytes, now)
+        self.held_frames = 0
+        self.held_seconds = 0.0
+
+    def hold(self, frame_bytes: int, now: float) -> float:
+        """Count one received frame; return how long to stop reading before handling it."""
+        wait = max(self._messages.take(1, now), self._bytes.take(frame_bytes, now))
+        if wait > 0:
+            self.held_frames += 1
+            self.held_seconds += wait
+        return wait
+
+    def exhausted(self) -> bool:
+        """True once the socket has been held back longer than any real client ever is."""
+        return self.held_seconds > self._budget.max_held_seconds
