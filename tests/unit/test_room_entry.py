@@ -61,3 +61,15 @@ def test_a_moderator_code_is_long_and_forgives_how_it_is_typed():
     loose = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
     assert membership.moderator_code_hash(loose) == membership.moderator_code_hash(code)
     assert membership.moderator_code_hash("X" + code[1:]) != membership.moderator_code_hash(code)
+
+
+def test_the_moderator_code_shown_to_the_counsellor_takes_the_role_back_by_htmx(app):
+    laptop, phone = app.test_client(), app.test_client()
+    room_url = post_terms(laptop, "/start").headers["Location"]
+    code = re.search(r'class="moderator-code">([^<]+)<',
+                     laptop.get(room_url).get_data(as_text=True)).group(1)
+    token = csrf_from(phone.get("/").get_data(as_text=True))
+    fields = dict(TERMS, csrf_token=token, moderator_code=code)
+    reclaimed = phone.post("/start", data=fields, headers={"HX-Request": "true"})
+    assert reclaimed.headers["HX-Redirect"] == room_url
+    assert room_config(phone.get(room_url).get_data(as_text=True))["moderator"] is True
