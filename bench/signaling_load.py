@@ -2,8 +2,9 @@
 
 The server is gunicorn with the gevent worker, started exactly as the tests start it
 (`tests.live.start_web`). This process is the only client: asyncio + `websockets`, one connection
-per participant. Each room is opened the way a counsellor opens it (GET /r/<room_id> with a
-moderator session); the session cookies are minted with the app's own signing serializer.
+per participant. Each room is opened the way a counsellor opens it (POST /start with fresh terms:
+the answer's session cookie holds the room's moderator code); the clients' session cookies are
+minted with the app's own signing serializer.
 
 Load: every participant sends a `signal` to its partner every 2 s (75 % ~300 B, 25 % 2-10 KB of
 SDP-like text carrying a sequence number and a send timestamp) for `--seconds`, then all send a
@@ -36,6 +37,7 @@ import json
 import logging
 import os
 import random
+import re
 import resource
 import secrets
 import signal
@@ -44,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -203,7 +206,7 @@ class Target:
     worker_pids: Callable[[], list[int]]
     log: Callable[[], str]
     stop: Callable[[], None]
-    opens_rooms: bool  # ours needs GET /r/<room_id> by the moderator first
+    opens_rooms: bool  # ours needs POST /start by the moderator first
 
     @property
     def port(self) -> int:
@@ -342,24 +345,37 @@ def cookie_minter() -> Callable[[str, str], str]:
     return mint
 
 
-def open_rooms(target: Target, rooms: list[tuple[str, str, str]]) -> int:
-    """GET /r/<room_id> with the moderator cookie, as a counsellor does; return failures."""
+def open_rooms(target: Target, count: int) -> list[tuple[str, str]]:
+    """Start `count` rooms with fresh terms, as a counsellor does; return (room id, moderator
+    cookie) of each room that opened."""
 
-    def open_one(room: tuple[str, str, str]) -> bool:
-        room_id, moderator_cookie, _ = room
+    def open_one(_: int) -> tuple[str, str] | None:
         connection = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
         try:
-            connection.request("GET", f"/r/{room_id}", headers={"Cookie": moderator_cookie})
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())
+            cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+            if token is None:
+                return None
+            terms = {"name": "bench", "location": "load", "word": secrets.token_hex(8),
+                     "csrf_token": token.group(1)}
+            connection.request("POST", "/start", urllib.parse.urlencode(terms), headers={
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
             response = connection.getresponse()
             response.read()
-            return response.status == 200
+            location = response.getheader("Location") or ""
+            moderator = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+            if response.status != HTTPStatus.SEE_OTHER or "/r/" not in location:
+                return None
+            return location.rsplit("/", 1)[-1], moderator
         except OSError:
-            return False
+            return None
         finally:
             connection.close()
 
     with concurrent.futures.ThreadPoolExecutor(OPEN_ROOM_THREADS) as pool:
-        return sum(not ok for ok in pool.map(open_one, rooms))
+        return [room for room in pool.map(open_one, range(count)) if room is not None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -634,13 +650,15 @@ def run_load(
 ) -> dict[str, Any]:
     """Drive one server with `clients` participants; print and return the figures."""
     rng = random.Random(clients)
-    rooms = []
-    for _ in range(clients // 2):
-        room_id = new_room_id()
-        rooms.append((room_id, mint(room_id, "moderator"), mint(room_id, "client")))
     open_started = time.monotonic()
-    open_failures = open_rooms(target, rooms) if target.opens_rooms else 0
+    if target.opens_rooms:
+        opened = open_rooms(target, clients // 2)
+    else:
+        opened = [(room_id, mint(room_id, "moderator"))
+                  for room_id in (new_room_id() for _ in range(clients // 2))]
+    open_failures = clients // 2 - len(opened)
     open_seconds = time.monotonic() - open_started
+    rooms = [(room_id, moderator, mint(room_id, "client")) for room_id, moderator in opened]
     pids_before = target.worker_pids()
     log_before = len(target.log())
     poller = HealthPoller(target.port)
