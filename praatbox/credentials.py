@@ -1,7 +1,8 @@
 """TURN REST credentials (the coturn scheme), shared by the web app and the TURN server.
 
-Username ``expiry:user``, password ``base64(HMAC-SHA1(secret, username))``: any server that
-knows the secret can check a credential without a database, so coturn can replace ours.
+Username ``expiry:user`` (coturn also takes ``user:expiry`` and a bare ``expiry``), password
+``base64(HMAC-SHA1(secret, username))``: any server that knows the secret can check a
+credential without a database, so coturn can replace ours.
 """
 
 import base64
@@ -40,11 +41,12 @@ def _is_timestamp(text: str) -> bool:
 def parse_rest_username(username: str) -> tuple[int, str] | None:
     """Split a REST username into ``(expiry, user)``; ``None`` if it carries no expiry.
 
-    coturn accepts the timestamp on either side of the separator, so do we.
+    coturn accepts the timestamp on either side of the separator, or alone (then the whole
+    username is the user: ``turnutils_uclient -W secret`` without ``-u`` sends that), so do we.
     """
     head, sep, tail = username.partition(USERNAME_SEPARATOR)
     if not sep:
-        return None
+        return (int(username), username) if _is_timestamp(username) else None
     if _is_timestamp(head):
         return int(head), tail
     last_head, _, last_tail = username.rpartition(USERNAME_SEPARATOR)
@@ -58,6 +60,11 @@ def rest_passwords(secrets: list[str], username: str) -> list[str]:
     return [rest_password(secret, username) for secret in secrets]
 
 
+def is_turn_url(url: str) -> bool:
+    """Whether an ICE server URL needs TURN credentials (``turn:``, ``turns:``)."""
+    return url.startswith(("turn:", "turns:"))
+
+
 def build_ice_servers(
     urls: list[str],
     secret: str | None,
@@ -65,12 +72,13 @@ def build_ice_servers(
     now: float,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
 ) -> list[dict[str, object]]:
-    """Return RTCIceServer dicts: STUN urls bare, TURN urls with fresh credentials.
+    """Return RTCIceServer dicts: STUN urls bare, TURN urls with ``user``'s credentials.
 
+    The credentials are those issued at ``now`` (the same ones again for the same ``now``).
     Without a secret, TURN urls are left out: a browser cannot use them anyway.
     """
     stun_urls = [url for url in urls if url.startswith("stun:") or url.startswith("stuns:")]
-    turn_urls = [url for url in urls if url.startswith("turn:") or url.startswith("turns:")]
+    turn_urls = [url for url in urls if is_turn_url(url)]
     servers: list[dict[str, object]] = []
     if stun_urls:
         servers.append({"urls": stun_urls})

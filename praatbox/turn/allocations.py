@@ -6,9 +6,11 @@ read by the per-packet path (``routes``, ``Allocation.permissions``, ``Allocatio
 only ever hold live entries; ``sweep`` removes what expired.
 """
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
+
+from praatbox.turn.budget import source_key
 
 MAX_PERMISSIONS_PER_ALLOCATION = 128
 MAX_CHANNELS_PER_ALLOCATION = 128
@@ -56,13 +58,18 @@ class ChannelConflict(Exception):
 class AllocationTable:
     """All allocations of one server, keyed by client (the 5-tuple up to the listener)."""
 
-    def __init__(self, user_quota: int, total_quota: int) -> None:
+    def __init__(self, user_quota: int, total_quota: int, address_quota: int | None = None) -> None:
         self.user_quota = user_quota
         self.total_quota = total_quota
+        self.address_quota = total_quota if address_quota is None else address_quota
         self.allocations: dict[ClientKey, Allocation] = {}
         # (client, channel number) -> (allocation, peer): the ChannelData fast path
         self.routes: dict[tuple[ClientKey, int], tuple[Allocation, Address]] = {}
+        # Ports of live allocations' relays: on the server's own address, peers may reach these
+        # and nothing else (the peer policy reads this set).
+        self.relay_ports: set[int] = set()
         self._per_user: dict[str, int] = {}
+        self._per_address: dict[str, int] = {}
         # RESERVATION-TOKEN -> (relay kept for a later Allocate, expiry)
         self._reservations: dict[bytes, tuple[Any, float]] = {}
 
@@ -73,18 +80,26 @@ class AllocationTable:
         """Return the allocation of this client (5-tuple or connection), if any."""
         return self.allocations.get(client)
 
-    def quota_error(self, user: str) -> int | None:
-        """Return 486 (user quota) or 508 (total cap) when a new allocation must be refused."""
+    def quota_error(self, user: str, client_ip: str) -> int | None:
+        """Return 486 (user or address quota) or 508 (total cap) for a refused allocation.
+
+        The address quota keeps one source (an IPv4 address, an IPv6 /64) from taking the
+        whole server with credentials of many users.
+        """
         if self._per_user.get(user, 0) >= self.user_quota:
             return 486
         if len(self.allocations) >= self.total_quota:
             return 508
+        if self._per_address.get(source_key(client_ip), 0) >= self.address_quota:
+            return 486
         return None
 
     def add(self, allocation: Allocation) -> None:
         """Register a new allocation (the caller checked ``quota_error`` first)."""
         self.allocations[allocation.client] = allocation
-        self._per_user[allocation.user] = self._per_user.get(allocation.user, 0) + 1
+        add_count(self._per_user, allocation.user, 1)
+        add_count(self._per_address, source_key(allocation.client_address[0]), 1)
+        self.relay_ports.add(allocation.relay_address[1])
 
     def remove(self, allocation: Allocation) -> None:
         """Forget an allocation and its routes; the caller closes its relay."""
@@ -93,11 +108,9 @@ class AllocationTable:
         del self.allocations[allocation.client]
         for number in allocation.channels:
             self.routes.pop((allocation.client, number), None)
-        count = self._per_user.get(allocation.user, 1) - 1
-        if count:
-            self._per_user[allocation.user] = count
-        else:
-            self._per_user.pop(allocation.user, None)
+        add_count(self._per_user, allocation.user, -1)
+        add_count(self._per_address, source_key(allocation.client_address[0]), -1)
+        self.relay_ports.discard(allocation.relay_address[1])
 
     def refresh(self, allocation: Allocation, lifetime_seconds: float, now: float) -> None:
         """Let the allocation live ``lifetime_seconds`` from now."""
@@ -156,14 +169,20 @@ class AllocationTable:
         expired = [token for token, (_, at) in self._reservations.items() if at <= now]
         return [self._reservations.pop(token)[0] for token in expired]
 
-    def sweep(self, now: float) -> list[Allocation]:
-        """Drop expired channels and permissions; remove and return expired allocations."""
+    def sweep(
+        self, now: float, peer_allowed: Callable[[Address], bool] = lambda peer: True
+    ) -> list[Allocation]:
+        """Drop expired channels and permissions; remove and return expired allocations.
+
+        Channels to peers no longer ``peer_allowed`` go too: a channel to another allocation's
+        relay port must not outlive that allocation, since anything may bind the port next.
+        """
         expired = [a for a in self.allocations.values() if a.expires_at <= now]
         for allocation in expired:
             self.remove(allocation)
         for allocation in self.allocations.values():
             for number, channel in list(allocation.channels.items()):
-                if channel.expires_at <= now:
+                if channel.expires_at <= now or not peer_allowed(channel.peer):
                     del allocation.channels[number]
                     allocation.peer_channels.pop(channel.peer, None)
                     self.routes.pop((allocation.client, number), None)
@@ -172,3 +191,11 @@ class AllocationTable:
                     del allocation.permissions[ip]
         return expired
 
+
+def add_count(counts: dict[str, int], key: str, change: int) -> None:
+    """Add ``change`` to ``counts[key]``, forgetting keys that fall to zero."""
+    count = counts.get(key, 0) + change
+    if count > 0:
+        counts[key] = count
+    else:
+        counts.pop(key, None)

@@ -167,11 +167,13 @@ def encode_message(
     attributes: dict[str, Any],
     key: bytes | None = None,
     raw_attributes: list[RawAttribute] | None = None,
+    fingerprint: bool = True,
 ) -> bytes:
     """Serialise a message with aioice's attribute packers, signed with ``key`` if given.
 
     ``raw_attributes`` carries the attributes aioice cannot write (UNKNOWN-ATTRIBUTES,
-    RESERVATION-TOKEN).
+    RESERVATION-TOKEN). FINGERPRINT is optional in STUN and TURN (RFC 8489 §14.7): answer
+    with one when the request had one, as coturn does.
     """
     body = b""
     for name, value in attributes.items():
@@ -186,7 +188,14 @@ def encode_message(
     data = struct.pack("!HHI12s", message_type, len(body), stun.COOKIE, transaction_id) + body
     if key is not None:
         data = _append(data, MESSAGE_INTEGRITY, stun.message_integrity(data, key))
+    if not fingerprint:
+        return data
     return _append(data, FINGERPRINT, struct.pack("!I", stun.message_fingerprint(data)))
+
+
+def has_fingerprint(raw: list[RawAttribute]) -> bool:
+    """Whether a request carried FINGERPRINT (then its answer carries one too)."""
+    return any(attr_type == FINGERPRINT for attr_type, _ in raw)
 
 
 def unknown_attributes_attribute(types: list[int]) -> RawAttribute:
@@ -194,9 +203,13 @@ def unknown_attributes_attribute(types: list[int]) -> RawAttribute:
     return UNKNOWN_ATTRIBUTES, b"".join(struct.pack("!H", t) for t in types)
 
 
-def error_attributes(code: int) -> dict[str, Any]:
-    """Return the ERROR-CODE attribute for ``code`` with its RFC reason phrase."""
-    return {"ERROR-CODE": (code, ERROR_REASONS[code])}
+def error_attributes(code: int, reason: bool = True) -> dict[str, Any]:
+    """Return the ERROR-CODE attribute for ``code``, with its RFC reason phrase or none.
+
+    The phrase is for humans and may be empty (RFC 8489 §14.8): unauthenticated answers go
+    without it, since each of their bytes can be aimed at a victim from a forged source.
+    """
+    return {"ERROR-CODE": (code, ERROR_REASONS[code] if reason else "")}
 
 
 def parse_send_indication(data: bytes) -> tuple[tuple[str, int], bytes]:

@@ -23,8 +23,19 @@ MAX_ALLOCATION_LIFETIME_SECONDS = 3600
 PERMISSION_LIFETIME_SECONDS = 300
 CHANNEL_LIFETIME_SECONDS = 600
 NONCE_LIFETIME_SECONDS = 600
-DEFAULT_USER_QUOTA = 10
+# A visitor keeps one TURN user for hours (the web caches it in the session): room page and
+# self-test, a 6-person mesh (5 connections x UDP and TCP) and a reload or two before the old
+# allocations expire.
+DEFAULT_USER_QUOTA = 30
 DEFAULT_TOTAL_QUOTA = 1000
+# One source address (IPv4, or IPv6 /64) holds at most a tenth of the server: several browsers
+# behind one NAT still fit, one attacker with many credentials does not fill it.
+DEFAULT_ADDRESS_QUOTA = 100
+DEFAULT_MAX_CONNECTIONS = 4096
+DEFAULT_ADDRESS_CONNECTIONS = 100
+# A TCP/TLS client allocates within a second or two of connecting; a connection (or a TLS
+# handshake) that has no allocation after this long is closed.
+DEFAULT_TCP_IDLE_SECONDS = 10.0
 
 Address = tuple[str, int]
 
@@ -47,6 +58,10 @@ class TurnConfig:
     tls_key: str | None = None
     user_quota: int = DEFAULT_USER_QUOTA
     total_quota: int = DEFAULT_TOTAL_QUOTA
+    address_quota: int = DEFAULT_ADDRESS_QUOTA
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    address_connections: int = DEFAULT_ADDRESS_CONNECTIONS
+    tcp_idle_seconds: float = DEFAULT_TCP_IDLE_SECONDS
     default_lifetime_seconds: int = DEFAULT_ALLOCATION_LIFETIME_SECONDS
     max_lifetime_seconds: int = MAX_ALLOCATION_LIFETIME_SECONDS
     permission_lifetime_seconds: int = PERMISSION_LIFETIME_SECONDS
@@ -149,4 +164,10 @@ def load_config(env: Mapping[str, str] | None = None) -> TurnConfig:
         tls_key=key,
         user_quota=int(env.get("PRAATBOX_TURN_USER_QUOTA") or DEFAULT_USER_QUOTA),
         total_quota=int(env.get("PRAATBOX_TURN_TOTAL_QUOTA") or DEFAULT_TOTAL_QUOTA),
+        address_quota=int(env.get("PRAATBOX_TURN_ADDRESS_QUOTA") or DEFAULT_ADDRESS_QUOTA),
+        max_connections=int(env.get("PRAATBOX_TURN_MAX_CONNECTIONS") or DEFAULT_MAX_CONNECTIONS),
+        address_connections=int(
+            env.get("PRAATBOX_TURN_ADDRESS_CONNECTIONS") or DEFAULT_ADDRESS_CONNECTIONS),
+        tcp_idle_seconds=float(
+            env.get("PRAATBOX_TURN_TCP_IDLE_SECONDS") or DEFAULT_TCP_IDLE_SECONDS),
     )

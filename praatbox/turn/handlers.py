@@ -20,7 +20,8 @@ from praatbox.turn.allocations import (
     ChannelConflict,
     ClientKey,
 )
-from praatbox.turn.auth import Authenticator, ReplyBudget
+from praatbox.turn.auth import Authenticator
+from praatbox.turn.budget import SourceBudget, source_key
 from praatbox.turn.config import TurnConfig
 from praatbox.turn.peers import PeerPolicy
 
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 RESERVATION_LIFETIME_SECONDS = 30  # RFC 8656 §7.2: about 30 seconds
+# Unauthenticated replies (Binding answers, 401s) per source address: a client needs two or
+# three; a forged source must not turn the server into an amplifier.
+REPLY_BUDGET_PER_SECOND = 20.0
+REPLY_BURST = 40.0
 
 
 class Relay(Protocol):
@@ -66,7 +71,7 @@ class RequestHandler:
         self.auth = Authenticator(
             config.secrets, config.realm, config.nonce_lifetime_seconds, config.static_users
         )
-        self.budget = ReplyBudget()
+        self.budget = SourceBudget(REPLY_BUDGET_PER_SECOND, REPLY_BURST)
         self.stats: Counter[str] = Counter()
 
     def handle(
@@ -82,10 +87,11 @@ class RequestHandler:
         if message.message_class != stun.Class.REQUEST:
             return None  # indications other than Send are ignored (RFC 8489 §6.3.2)
         txid = message.transaction_id
+        fingerprint = codec.has_fingerprint(raw)
         if message.message_method == stun.Method.BINDING:
             if datagram and not self._may_reply(client_address, now):
                 return None
-            return self._binding(message, raw, client_address)
+            return self._binding(message, raw, client_address, fingerprint)
         key: bytes | None = None
         try:
             allocation, key, user = self._authenticate(message, client, client_address[0], now,
@@ -93,7 +99,7 @@ class RequestHandler:
             unknown = codec.unknown_required_attributes(raw)
             if unknown:
                 logger.debug("unknown attributes %s", [hex(t) for t in unknown])
-                return self._error(message, 420, key, unknown_attributes=unknown)
+                return self._error(message, 420, key, fingerprint, unknown_attributes=unknown)
             attributes, raw_out = self._dispatch(message, raw, allocation, client,
                                                  client_address, key, user, now)
         except _Retransmission as exc:
@@ -102,9 +108,10 @@ class RequestHandler:
             self.stats[f"error_{exc.code}"] += 1
             if key is None and datagram and not self._may_reply(client_address, now):
                 return None
-            return self._error(message, exc.code, key, exc.extra)
+            return self._error(message, exc.code, key, fingerprint, exc.extra)
         response = codec.encode_message(
-            message.message_method | stun.Class.RESPONSE, txid, attributes, key, raw_out
+            message.message_method | stun.Class.RESPONSE, txid, attributes, key, raw_out,
+            fingerprint,
         )
         if message.message_method == stun.Method.ALLOCATE:
             allocation = self.table.get(client)
@@ -114,32 +121,35 @@ class RequestHandler:
         return response
 
     def _error(
-        self, message: stun.Message, code: int, key: bytes | None,
+        self, message: stun.Message, code: int, key: bytes | None, fingerprint: bool,
         extra: dict[str, Any] | None = None, unknown_attributes: list[int] | None = None,
     ) -> bytes:
-        attributes = codec.error_attributes(code)
+        """An error answer; unsigned ones carry only what the RFC requires (no reason phrase)."""
+        attributes = codec.error_attributes(code, reason=key is not None)
         attributes.update(extra or {})
         raw = [codec.unknown_attributes_attribute(unknown_attributes)] if unknown_attributes else []
         return codec.encode_message(
-            message.message_method | stun.Class.ERROR, message.transaction_id, attributes, key, raw
+            message.message_method | stun.Class.ERROR, message.transaction_id, attributes, key, raw,
+            fingerprint,
         )
 
     def _may_reply(self, client_address: Address, now: float) -> bool:
-        if self.budget.allow(client_address[0], now):
+        if self.budget.allow(source_key(client_address[0]), now):
             return True
         self.stats["reply_dropped"] += 1
         return False
 
     def _binding(
         self, message: stun.Message, raw: list[codec.RawAttribute], client_address: Address,
+        fingerprint: bool,
     ) -> bytes:
         unknown = codec.unknown_required_attributes(raw)
         if unknown:
-            return self._error(message, 420, None, unknown_attributes=unknown)
+            return self._error(message, 420, None, fingerprint, unknown_attributes=unknown)
         self.stats["binding"] += 1
         return codec.encode_message(
             stun.Method.BINDING | stun.Class.RESPONSE, message.transaction_id,
-            {"XOR-MAPPED-ADDRESS": client_address},
+            {"XOR-MAPPED-ADDRESS": client_address}, fingerprint=fingerprint,
         )
 
     def _authenticate(
@@ -225,7 +235,7 @@ class RequestHandler:
             raise RequestError(400)  # RFC 8656 §7.2 steps 4 and 5
         if family is not None and family != codec.FAMILY_IPV4:
             raise RequestError(440)
-        quota_error = self.table.quota_error(user)
+        quota_error = self.table.quota_error(user, client_address[0])
         if quota_error is not None:
             raise RequestError(quota_error)
         raw_out: list[codec.RawAttribute] = []

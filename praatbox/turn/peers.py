@@ -6,6 +6,7 @@ not the public internet is refused unless the operator allows it explicitly.
 """
 
 import ipaddress
+from collections.abc import Container
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -42,7 +43,7 @@ IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 # Verdicts, cached per peer IP.
 ALLOW = 1
 DENY = 0
-RELAY_PORTS_ONLY = 2  # the server's own address: only other allocations' relay ports
+LIVE_RELAY_PORTS_ONLY = 2  # the server's own address: only live allocations' relay ports
 
 
 def canonical_address(address: IPAddress) -> IPAddress:
@@ -65,7 +66,9 @@ class PeerPolicy:
 
     The most specific matching network among the operator's allowed and denied lists wins
     (a tie denies). With no match, the server's own addresses are reachable only on the relay
-    port range (two relayed browsers talk relay to relay), and the built-in ranges are denied.
+    ports of live allocations (two relayed browsers talk relay to relay; any other service
+    bound on the host stays out of reach, even inside the relay port range), and the built-in
+    ranges are denied.
     """
 
     def __init__(
@@ -73,14 +76,14 @@ class PeerPolicy:
         allowed: list[str] | None = None,
         denied: list[str] | None = None,
         own_addresses: list[str] | None = None,
-        relay_ports: tuple[int, int] = (0, -1),
+        live_ports: Container[int] = frozenset(),
     ) -> None:
         rules = [(ipaddress.ip_network(c, strict=False), True) for c in allowed or []]
         rules += [(ipaddress.ip_network(c, strict=False), False) for c in denied or []]
         # Longest prefix first; at equal length, denials first.
         self._rules = sorted(rules, key=lambda rule: (-rule[0].prefixlen, rule[1]))
         self._own = {canonical_address(ipaddress.ip_address(a)) for a in own_addresses or []}
-        self._relay_ports = relay_ports
+        self._live_ports = live_ports
         self._cache: dict[str, int] = {}
 
     def is_allowed(self, peer: Address) -> bool:
@@ -91,8 +94,8 @@ class PeerPolicy:
             if len(self._cache) >= MAX_CACHED_VERDICTS:
                 self._cache.clear()
             self._cache[peer[0]] = verdict
-        if verdict == RELAY_PORTS_ONLY:
-            return self._relay_ports[0] <= peer[1] <= self._relay_ports[1]
+        if verdict == LIVE_RELAY_PORTS_ONLY:
+            return peer[1] in self._live_ports
         return verdict == ALLOW
 
     def _decide(self, ip: str) -> int:
@@ -104,7 +107,7 @@ class PeerPolicy:
             if address.version == network.version and address in network:
                 return ALLOW if allowed else DENY
         if address in self._own:
-            return RELAY_PORTS_ONLY
+            return LIVE_RELAY_PORTS_ONLY
         if any(
             address.version == network.version and address in network
             for network in DENIED_BY_DEFAULT

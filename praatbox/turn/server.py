@@ -20,7 +20,8 @@ from typing import Any, cast
 from aioice.ice import get_host_addresses
 
 from praatbox.turn import codec
-from praatbox.turn.allocations import Allocation, AllocationTable
+from praatbox.turn.allocations import Allocation, AllocationTable, add_count
+from praatbox.turn.budget import source_key
 from praatbox.turn.config import TurnConfig
 from praatbox.turn.handlers import RequestHandler
 from praatbox.turn.peers import PeerPolicy
@@ -37,9 +38,6 @@ RELAY_BIND_ATTEMPTS = 64
 SWEEP_INTERVAL_SECONDS = 1.0
 STATS_INTERVAL_SECONDS = 60.0
 TCP_WRITE_BUFFER_LIMIT_BYTES = 1024 * 1024
-MAX_TCP_CONNECTIONS = 4096
-# A TCP connection with no allocation for this long is closed (bounds idle sockets).
-TCP_IDLE_SECONDS = 60.0
 
 Address = tuple[str, int]
 
@@ -84,6 +82,7 @@ class TcpConnection(asyncio.Protocol):
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
         self.peer: Address = ("", 0)
+        self.source = ""
         self.opened_at = time.monotonic()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -91,10 +90,9 @@ class TcpConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         host, port = transport.get_extra_info("peername")[:2]
         self.peer = (host, port)
-        if len(self.server.connections) >= MAX_TCP_CONNECTIONS:
+        if not self.server.admit(self):
             self.transport.abort()
             return
-        self.server.connections.add(self)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -132,7 +130,7 @@ class TcpConnection(asyncio.Protocol):
             self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.server.connections.discard(self)
+        self.server.forget(self)
         self.server.release(self)
 
 
@@ -141,13 +139,15 @@ class TurnServer:
 
     def __init__(self, config: TurnConfig) -> None:
         self.config = config
-        self.table = AllocationTable(config.user_quota, config.total_quota)
+        self.table = AllocationTable(config.user_quota, config.total_quota, config.address_quota)
         self.policy = PeerPolicy(
-            config.allowed_peers, config.denied_peers, own_addresses(config), config.relay_ports
+            config.allowed_peers, config.denied_peers, own_addresses(config),
+            self.table.relay_ports,
         )
         self.handler = RequestHandler(config, self.table, self.policy, self._open_relay)
         self.stats = self.handler.stats
         self.connections: set[TcpConnection] = set()
+        self._connections_per_source: dict[str, int] = {}
         self.udp_address: Address = ("", 0)
         self.tcp_address: Address = ("", 0)
         self.tls_address: Address | None = None
@@ -184,7 +184,8 @@ class TurnServer:
             context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
             tls_host, tls_port = self.config.tls_listen
             tls = await self.loop.create_server(
-                lambda: TcpConnection(self), tls_host, tls_port, ssl=context, reuse_address=True
+                lambda: TcpConnection(self), tls_host, tls_port, ssl=context, reuse_address=True,
+                ssl_handshake_timeout=self.config.tcp_idle_seconds,
             )
             self._servers.append(tls)
             self.tls_address = (tls_host, tls.sockets[0].getsockname()[1])
@@ -211,6 +212,28 @@ class TurnServer:
             server.close()
             await server.wait_closed()
         self._servers.clear()
+
+    def admit(self, connection: TcpConnection) -> bool:
+        """Count a new TCP/TLS connection, or refuse it: too many in total or from its source."""
+        source = source_key(connection.peer[0])
+        count = self._connections_per_source.get(source, 0)
+        if (
+            len(self.connections) >= self.config.max_connections
+            or count >= self.config.address_connections
+        ):
+            self.stats["connection_refused"] += 1
+            return False
+        connection.source = source
+        add_count(self._connections_per_source, source, 1)
+        self.connections.add(connection)
+        return True
+
+    def forget(self, connection: TcpConnection) -> None:
+        """Uncount a connection that closed (once; refused ones were never counted)."""
+        if connection not in self.connections:
+            return
+        self.connections.discard(connection)
+        add_count(self._connections_per_source, connection.source, -1)
 
     def release(self, client: object) -> None:
         """Free the allocation of a client that went away."""
@@ -366,13 +389,13 @@ class TurnServer:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
             now = time.monotonic()
-            for allocation in self.table.sweep(now):
+            for allocation in self.table.sweep(now, self.policy.is_allowed):
                 allocation.relay.close()
                 self.handler.stats["expired"] += 1
             for relay in self.table.expired_reservations(now):
                 relay.close()
             for connection in list(self.connections):
-                idle = now - connection.opened_at > TCP_IDLE_SECONDS
+                idle = now - connection.opened_at > self.config.tcp_idle_seconds
                 if idle and self.table.get(connection) is None:
                     connection.abort()
             if now - last_report >= STATS_INTERVAL_SECONDS:

@@ -109,11 +109,37 @@ def test_quota_counts_per_user_and_in_total():
     table = AllocationTable(user_quota=2, total_quota=3)
     first = make_allocation(table, client=("203.0.113.5", 1), user="alice")
     make_allocation(table, client=("203.0.113.5", 2), user="alice")
-    assert table.quota_error("alice") == 486
+    assert table.quota_error("alice", "203.0.113.5") == 486
     make_allocation(table, client=("203.0.113.5", 3), user="bob")
-    assert table.quota_error("carol") == 508
+    assert table.quota_error("carol", "203.0.113.5") == 508
     table.remove(first)
-    assert table.quota_error("alice") is None
+    assert table.quota_error("alice", "203.0.113.5") is None
+
+
+def test_quota_counts_per_source_address_whatever_the_user():
+    table = AllocationTable(user_quota=10, total_quota=100, address_quota=2)
+    first = make_allocation(table, client=("203.0.113.5", 1), user="alice")
+    make_allocation(table, client=("203.0.113.5", 2), user="bob")
+    assert table.quota_error("carol", "203.0.113.5") == 486
+    assert table.quota_error("carol", "203.0.113.6") is None
+    table.remove(first)
+    assert table.quota_error("carol", "203.0.113.5") is None
+
+
+def test_live_relay_ports_are_those_of_allocations_in_the_table():
+    table = AllocationTable(10, 100)
+    allocation = make_allocation(table)
+    assert table.relay_ports == {allocation.relay_address[1]}
+    table.remove(allocation)
+    assert table.relay_ports == set()
+
+
+def test_sweep_unbinds_channels_to_peers_no_longer_allowed():
+    table = AllocationTable(10, 100)
+    allocation = make_allocation(table)
+    table.bind_channel(allocation, 0x4000, ("192.0.2.10", 50000), 600, now=0)
+    table.sweep(1, peer_allowed=lambda peer: peer[1] != 50000)
+    assert allocation.channels == {} and table.routes == {}
 
 
 def test_reserved_ports_are_bounded_and_expire():
@@ -173,8 +199,8 @@ class Client:
 def handler(turn_config) -> RequestHandler:
     config = replace(turn_config, listen=("192.0.2.10", 3478), relay_ip="192.0.2.10",
                      allowed_peers=[])
-    policy = PeerPolicy([], [], ["192.0.2.10"], config.relay_ports)
     table = AllocationTable(config.user_quota, config.total_quota)
+    policy = PeerPolicy([], [], ["192.0.2.10"], table.relay_ports)
     return RequestHandler(config, table, policy, open_fake_relay)
 
 

@@ -3,7 +3,9 @@
 from aioice.turn import make_integrity_key
 
 from praatbox.credentials import issue_turn_credentials
-from praatbox.turn.auth import REPLY_BURST, Authenticator, ReplyBudget
+from praatbox.turn.auth import Authenticator
+from praatbox.turn.budget import SourceBudget, source_key
+from praatbox.turn.handlers import REPLY_BURST
 
 NOW = 1_800_000_000.0
 
@@ -58,10 +60,57 @@ def test_static_users_need_no_expiry():
         "tester", [make_integrity_key("tester", "praatbox", "pw")])
 
 
+def test_nonces_are_short_and_plain_text():
+    nonce = make_auth().make_nonce(NOW, "203.0.113.5")
+    assert len(nonce) == 16 and nonce.decode("ascii").replace("-", "").replace("_", "").isalnum()
+
+
+def test_coturn_style_bare_timestamp_is_its_own_user():
+    auth = make_auth()
+    username = str(int(NOW) + 60)
+    user, keys = auth.candidate_keys(username, NOW)
+    assert user == username and len(keys) == 1
+    assert auth.candidate_keys(str(int(NOW) - 60), NOW)[1] == []
+
+
 def test_unauthenticated_replies_are_budgeted_per_source():
-    budget = ReplyBudget(rate_per_second=10, burst=REPLY_BURST)
+    budget = SourceBudget(rate_per_second=10, burst=REPLY_BURST)
     answered = sum(budget.allow("203.0.113.5", 0.0) for _ in range(100))
     assert answered == REPLY_BURST
     assert budget.allow("203.0.113.6", 0.0)
     assert not budget.allow("203.0.113.5", 0.05)
     assert budget.allow("203.0.113.5", 0.2)
+
+
+def test_full_budget_table_never_refills_a_spent_source():
+    """Forged sources fill the table; the victim's spent bucket must survive them."""
+    budget = SourceBudget(rate_per_second=20, burst=40, max_sources=1000)
+    victim = "198.51.100.7"
+    while budget.allow(victim, 0.0):
+        pass
+    for n in range(20000):
+        budget.allow(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", 0.01)
+    assert not budget.allow(victim, 0.01)
+    assert len(budget) <= 1001  # bounded: the table plus the shared bucket of the rest
+
+
+def test_forged_sources_beyond_the_table_share_one_bucket():
+    budget = SourceBudget(rate_per_second=20, burst=40, max_sources=100)
+    for n in range(100):
+        budget.allow(f"10.0.0.{n}", 0.0)
+    answered = sum(budget.allow(f"10.1.{n >> 8}.{n & 255}", 0.1) for n in range(5000))
+    assert answered <= 40 + 2
+
+
+def test_buckets_that_refilled_are_forgotten_first():
+    budget = SourceBudget(rate_per_second=20, burst=40, max_sources=100)
+    for n in range(100):
+        budget.allow(f"10.0.0.{n}", 0.0)
+    assert budget.allow("203.0.113.1", 10.0)  # all are full again at 2 s: room for a new one
+    assert len(budget) == 1
+
+
+def test_an_ipv6_subscriber_is_one_source():
+    assert source_key("2001:db8:1:2:aaaa::1") == source_key("2001:db8:1:2:bbbb::9")
+    assert source_key("2001:db8:1:2::1") != source_key("2001:db8:1:3::1")
+    assert source_key("::ffff:198.51.100.7") == "198.51.100.7" == source_key("198.51.100.7")

@@ -4,9 +4,6 @@ import pytest
 
 from praatbox.turn.peers import PeerPolicy
 
-RELAY_PORTS = (49152, 65535)
-
-
 @pytest.mark.parametrize(
     "ip",
     [
@@ -47,16 +44,20 @@ def test_denied_peers_close_public_ranges_and_ties_deny():
     assert policy.is_allowed(("8.8.4.4", 53))
 
 
-def test_own_public_address_is_reachable_only_on_relay_ports():
-    policy = PeerPolicy(own_addresses=["203.0.113.10"], relay_ports=RELAY_PORTS)
+def test_own_public_address_is_reachable_only_on_live_relay_ports():
+    live_ports = {50000}
+    policy = PeerPolicy(own_addresses=["203.0.113.10"], live_ports=live_ports)
     assert policy.is_allowed(("203.0.113.10", 50000))  # another allocation's relay
+    assert not policy.is_allowed(("203.0.113.10", 50002))  # in the range, but no allocation
     assert not policy.is_allowed(("203.0.113.10", 22))
     assert not policy.is_allowed(("203.0.113.10", 3478))
     assert not policy.is_allowed(("::ffff:203.0.113.10", 8000))
+    live_ports.discard(50000)  # the allocation ended: its port is closed to peers again
+    assert not policy.is_allowed(("203.0.113.10", 50000))
 
 
-def test_own_private_address_still_reaches_relay_ports():
-    policy = PeerPolicy(own_addresses=["192.168.1.20"], relay_ports=RELAY_PORTS)
+def test_own_private_address_still_reaches_live_relay_ports():
+    policy = PeerPolicy(own_addresses=["192.168.1.20"], live_ports={50000})
     assert policy.is_allowed(("192.168.1.20", 50000))
     assert not policy.is_allowed(("192.168.1.20", 6379))
     assert not policy.is_allowed(("192.168.1.21", 50000))

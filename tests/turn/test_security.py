@@ -196,9 +196,8 @@ def test_malformed_packets_do_not_kill_the_server(turn_server, raw_client, issue
     assert server.stats["malformed"] > 100
 
 
-def test_idle_tcp_connections_without_allocation_are_closed(turn_server, monkeypatch):
-    monkeypatch.setattr("praatbox.turn.server.TCP_IDLE_SECONDS", 0.5)
-    server = turn_server()
+def test_idle_tcp_connections_without_allocation_are_closed(turn_server):
+    server = turn_server(tcp_idle_seconds=0.5)
     with socket.create_connection(server.tcp_address, timeout=4) as tcp:
         assert tcp.recv(100) == b""
 
