@@ -4,6 +4,7 @@ import pytest
 
 from praatbox.turn.peers import PeerPolicy
 
+
 @pytest.mark.parametrize(
     "ip",
     [
