@@ -1,0 +1,105 @@
+"""Flooding the signaling socket, as an attacker does it: valid maximum-size signals to a room
+peer, sent as fast as the connection takes them. The flood must cost only the flooder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from tests.signaling.client import connect, pair, receive, run
+
+MAX_FRAME_BYTES = 60_000  # the codec refuses frames over 64 KiB
+FLOOD_TIMEOUT_SECONDS = 30.0
+FLOOD_LOG_LINE = "sent too fast"
+
+
+def offer(to: str, sdp_bytes: int) -> str:
+    sdp = "v=0\r\n" + "a=candidate:1 1 udp 2122260223 192.168.1.20 50000 typ host\r\n" * (
+        sdp_bytes // 60)
+    return json.dumps({"type": "signal", "to": to,
+                       "data": {"description": {"type": "offer", "sdp": sdp}}})
+
+
+def candidate(to: str, number: int) -> str:
+    line = f"candidate:{number} 1 udp 2122260223 192.168.1.{number} {50000 + number} typ host"
+    return json.dumps({"type": "signal", "to": to,
+                       "data": {"candidate": {"candidate": line, "sdpMid": "0",
+                                              "sdpMLineIndex": 0}}})
+
+
+async def drain(ws: websockets.ClientConnection, timeout: float = 2.0) -> list[dict]:
+    """Everything the socket has received until it goes quiet."""
+    frames = []
+    try:
+        while True:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+    except (asyncio.TimeoutError, websockets.ConnectionClosed):
+        return frames
+
+
+def flood_lines(web, since: int) -> list[str]:
+    return [line for line in web.log()[since:].splitlines() if FLOOD_LOG_LINE in line]
+
+
+def test_a_flooder_is_closed_and_its_slow_peer_keeps_receiving(web):
+    counsellor, client, room = pair(web)
+    log_start = len(web.log())
+
+    async def scenario():
+        victim = await connect(web, counsellor, room)  # reads nothing while the flood lasts
+        await receive(victim, "welcome")
+        flooder = await connect(web, client, room)
+        victim_id = (await receive(flooder, "welcome"))["peers"][0]
+        flooder_id = (await receive(victim, "peer-joined"))["peer"]
+        frame = offer(victim_id, MAX_FRAME_BYTES - 3_000)
+        assert len(frame) < MAX_FRAME_BYTES
+        with pytest.raises(websockets.ConnectionClosed):
+            async with asyncio.timeout(FLOOD_TIMEOUT_SECONDS):
+                while True:
+                    await flooder.send(frame)
+        assert flooder.close_code == 1008 and flooder.close_reason == "sending too fast"
+        told = [f for f in await drain(flooder) if f["type"] == "error"]
+        assert told and told[-1]["code"] == "rate-limited"
+
+        frames = await drain(victim)
+        assert [f["from"] for f in frames if f["type"] == "signal"]  # the flood it could take
+        assert {"type": "peer-left", "peer": flooder_id, "reason": "disconnected"} in frames
+        await victim.send('{"type": "ping"}')
+        assert await receive(victim, "pong")  # still connected
+        await victim.close()
+
+    run(scenario())
+    log = web.log()[log_start:]
+    assert len(flood_lines(web, log_start)) == 1
+    assert "outbox full" not in log
+
+
+def test_a_reconnect_burst_passes_untouched(web):
+    counsellor, client, room = pair(web)
+    log_start = len(web.log())
+
+    async def scenario():
+        peer = await connect(web, counsellor, room)
+        await receive(peer, "welcome")
+        joiner = await connect(web, client, room)
+        peer_id = (await receive(joiner, "welcome"))["peers"][0]
+        # One offer, its 40 candidates and two renegotiations, all at once, as a large real
+        # offer (a dozen tracks) would be sent after a reload.
+        burst = [offer(peer_id, 20_000)] + [candidate(peer_id, n) for n in range(1, 41)]
+        burst += [offer(peer_id, 20_000), offer(peer_id, 20_000), '{"type": "ping"}']
+        for frame in burst:
+            await joiner.send(frame)
+        assert await receive(joiner, "pong")
+        signals = [f for f in await drain(peer) if f["type"] == "signal"]
+        assert [s["data"] for s in signals] == [json.loads(f)["data"] for f in burst[:-1]]
+        assert not [f for f in await drain(joiner, 0.5) if f["type"] == "error"]
+        await joiner.send('{"type": "ping"}')
+        assert await receive(joiner, "pong")
+        await joiner.close()
+        await peer.close()
+
+    run(scenario())
+    assert flood_lines(web, log_start) == []
