@@ -47,6 +47,19 @@ def test_config_reads_the_environment() -> None:
         load_config({"PRAATBOX_RELAY_URL": "ftp://x"})
 
 
+def test_config_reads_the_turn_servers_peer_policy() -> None:
+    metadata, loopback = ("169.254.169.254", 80), ("127.0.0.1", 5000)
+    default = load_config({}).peer_policy()
+    assert not default.is_allowed(metadata) and not default.is_allowed(loopback)
+    assert default.is_allowed(("203.0.113.7", 5000))
+    opened = load_config({"PRAATBOX_TURN_ALLOWED_PEERS": "127.0.0.0/8",
+                          "PRAATBOX_TURN_DENIED_PEERS": "127.0.0.2/32"}).peer_policy()
+    assert opened.is_allowed(loopback) and not opened.is_allowed(("127.0.0.2", 5000))
+    assert not opened.is_allowed(metadata)
+    with pytest.raises(ValueError):
+        load_config({"PRAATBOX_TURN_ALLOWED_PEERS": "loopback"})
+
+
 def test_client_authenticates_says_hello_follows_rooms_and_reconnects() -> None:
     async def scenario() -> None:
         refused = 0
@@ -85,7 +98,12 @@ def test_client_authenticates_says_hello_follows_rooms_and_reconnects() -> None:
                 first = await asyncio.wait_for(connections.get(), 10)
                 assert await receive(first) == {"type": "relay-hello", "capacity": 3}
                 assert await receive(first) == {"type": "relay-load", "rooms": 0, "streams": 0}
+                # Nothing the web may send ends the connection: not bad JSON, not nesting
+                # deeper than Python's recursion limit, not a frame above 64 KiB.
                 await first.send("not json")
+                await first.send("[" * 100_000)
+                big = {"type": "signal", "room": "r0", "from": "p", "data": "é" * 60_000}
+                await first.send(json.dumps(big, ensure_ascii=False))
                 await first.send(json.dumps({"type": "room-open", "room": "r1", "peers": []}))
                 assert await receive(first) == {"type": "relay-load", "rooms": 1, "streams": 0}
                 await first.send(json.dumps({"type": "room-close", "room": "r1"}))
