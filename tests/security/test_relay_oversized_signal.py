@@ -88,7 +88,9 @@ def test_forwards_stay_unescaped_and_within_what_a_relay_accepts():
                         "data": {"description": {"type": "answer", "sdp": sdp}}},
                        ensure_ascii=False)
     assert len(frame.encode()) <= MAX_MESSAGE_BYTES
-    encode({"type": "signal", "room": "r" * 64, "from": "p" * 32, "data": json.loads(frame)["data"]})
+    forward = {"type": "signal", "room": "r" * 64, "from": "p" * 32,
+               "data": json.loads(frame)["data"]}
+    assert len(encode(forward).encode()) > len(frame.encode())
     with pytest.raises(ProtocolError) as refused:
         encode({"type": "signal", "data": {"description": {"sdp": "x" * MAX_FORWARD_BYTES}}})
     assert refused.value.code == "too-large"
