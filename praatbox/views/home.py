@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     Response,
@@ -15,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from praatbox import membership
+from praatbox.hub import LockState
 from praatbox.i18n import current_language
 from praatbox.terms import TERM_FIELDS, TermError, Terms, draw_words
 from praatbox.views import client_redirect, hub
@@ -22,6 +25,8 @@ from praatbox.views import client_redirect, hub
 bp = Blueprint("home", __name__)
 
 WORDS_OFFERED = 6
+# Wrong moderator codes count apart from the room's wrong passwords.
+RECLAIM_ATTEMPTS_PREFIX = "reclaim:"
 
 
 def _term_error_text(error: TermError) -> str:
@@ -41,14 +46,16 @@ def _term_error_text(error: TermError) -> str:
 
 
 def _render_form(
-    status: int, error: TermError | None = None, reused: bool = False
+    status: int, error: TermError | None = None, reused: bool = False, message: str | None = None,
+    running: bool = False,
 ) -> Response:
     values = {field: request.form.get(field, "")[:200] for field in TERM_FIELDS}
     context = {
         "values": values,
-        "error": _term_error_text(error) if error else None,
+        "error": _term_error_text(error) if error else message,
         "error_field": error.field if error else None,
         "reused": reused,
+        "running": running,
         "words": draw_words(current_language(), WORDS_OFFERED),
     }
     template = "partials/_terms_form.html" if request.headers.get("HX-Request") else "home.html"
@@ -84,9 +91,38 @@ def start() -> Response:
     if (not rooms.room_is_open(room_id) and rooms.recently_used(room_id)
             and not request.form.get("reuse")):
         return _render_form(409, reused=True)
-    rooms.open_room(room_id)
-    membership.grant(session, room_id, membership.MODERATOR)
-    return client_redirect(url_for("room.show", room_id=room_id))
+    code = membership.new_moderator_code()
+    if rooms.open_room(room_id, membership.moderator_code_hash(code)):
+        membership.grant_moderator(session, room_id, code)
+        return client_redirect(url_for("room.show", room_id=room_id))
+    # The room runs already: its moderator stays who it is, unless this is their browser or
+    # they typed the moderator code their invite panel shows.
+    lock = rooms.lock_state(room_id)
+    if membership.is_moderator(session, room_id, lock):
+        return client_redirect(url_for("room.show", room_id=room_id))
+    typed = request.form.get("moderator_code", "")
+    if lock is None or not typed:
+        return _render_form(409, running=True)
+    return _reclaim(room_id, typed, lock)
+
+
+def _reclaim(room_id: str, typed: str, lock: LockState) -> Response:
+    """Give the moderator role of a running room to whoever types its moderator code; wrong
+    codes are failed attempts, limited per address like wrong passwords."""
+    limiter = current_app.extensions["praatbox.attempts"]
+    key = f"{RECLAIM_ATTEMPTS_PREFIX}{room_id}:{request.remote_addr}"
+    wait = limiter.retry_after(key, time.monotonic())
+    if wait > 0:
+        message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
+                    seconds=int(wait) + 1)
+        return _render_form(429, running=True, message=message)
+    if membership.code_matches(typed, lock):
+        limiter.succeeded(key)
+        membership.grant_moderator(session, room_id, typed)
+        return client_redirect(url_for("room.show", room_id=room_id))
+    limiter.failed(key, time.monotonic())
+    return _render_form(422, running=True,
+                        message=_("That moderator code is not right. Please try again."))
 
 
 @bp.post("/join")

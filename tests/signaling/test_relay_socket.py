@@ -9,8 +9,8 @@ import websockets
 
 from praatbox.relay.auth import relay_token
 from tests.live import LIVE_SECRET as SECRET
-from tests.live import HttpUser
-from tests.signaling.client import connect, receive, run, terms
+from tests.security.relay_rooms import group_room
+from tests.signaling.client import connect, receive, run
 
 
 def relay_url(web):
@@ -27,17 +27,6 @@ async def connect_relay(web, capacity=5):
 async def close_relay(ws):
     await ws.close()
     await asyncio.sleep(0.3)  # the web process forgets the relay when its handler ends
-
-
-def people(web, count):
-    """A counsellor and `count - 1` clients with browser sessions for one fresh room."""
-    chosen = terms()
-    counsellor = HttpUser(web.url)
-    room = counsellor.enter("start", chosen)
-    clients = [HttpUser(web.url) for _ in range(count - 1)]
-    for client in clients:
-        assert client.enter("join", chosen) == room
-    return [counsellor, *clients], room
 
 
 async def join_all(web, users, room):
@@ -70,7 +59,7 @@ def test_ws_relay_refuses_anyone_without_the_relay_token(web, headers):
 
 
 def test_a_browser_session_cannot_open_ws_relay_nor_send_relay_frames(web):
-    (counsellor, client), room = people(web, 2)
+    (counsellor, client), room = group_room(web, 2)
 
     async def scenario():
         with pytest.raises(websockets.InvalidStatus) as refused:
@@ -92,7 +81,7 @@ def test_a_browser_session_cannot_open_ws_relay_nor_send_relay_frames(web):
 
 
 def test_third_person_moves_the_room_to_the_relay_and_back_after_a_delay(web):
-    users, room = people(web, 4)
+    users, room = group_room(web, 4)
 
     async def scenario():
         relay = await connect_relay(web)
@@ -142,7 +131,7 @@ def test_third_person_moves_the_room_to_the_relay_and_back_after_a_delay(web):
 
 
 def test_without_a_relay_the_room_falls_back_to_a_mesh_of_four(web):
-    users, room = people(web, 5)
+    users, room = group_room(web, 5)
 
     async def scenario():
         (a, b, c, d), _ = await join_all(web, users[:4], room)
@@ -164,7 +153,7 @@ def test_without_a_relay_the_room_falls_back_to_a_mesh_of_four(web):
 
 
 def test_group_rooms_are_pinned_to_the_least_loaded_relay(web):
-    first_room, second_room = people(web, 3), people(web, 3)
+    first_room, second_room = group_room(web, 3), group_room(web, 3)
 
     async def scenario():
         one, two = await connect_relay(web), await connect_relay(web)
