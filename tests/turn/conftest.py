@@ -3,8 +3,6 @@
 import asyncio
 import contextlib
 import datetime
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,21 +11,18 @@ from pathlib import Path
 
 import pytest
 import uvloop
-from aioice import stun
-from aioice.turn import make_integrity_key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from praatbox.credentials import issue_turn_credentials
-from praatbox.turn import codec
 from praatbox.turn.config import TurnConfig
 from praatbox.turn.server import TurnServer
+from tests.turn import turn_clients
+from tests.turn.turn_clients import REALM, RawClient, echo_peer
 
 SECRET = "test-secret"
-REALM = "praatbox"
-TOOL_TIMEOUT_SECONDS = 60
 
 
 def make_config(**overrides: object) -> TurnConfig:
@@ -91,24 +86,11 @@ def turn_server() -> Iterator[Callable[..., TurnServer]]:
         yield start
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def coturn_peer() -> Iterator[tuple[str, int]]:
     """coturn's UDP echo peer on a free loopback port."""
-    port = free_udp_port()
-    process = subprocess.Popen(
-        ["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.3)
-    yield ("127.0.0.1", port)
-    process.terminate()
-    process.wait(5)
+    with echo_peer() as peer:
+        yield peer
 
 
 def credentials(user: str = "alice", ttl_seconds: int = 3600,
@@ -128,59 +110,6 @@ def issue_credentials() -> Callable[..., tuple[str, str]]:
     return credentials
 
 
-class RawClient:
-    """A blocking STUN client that shows every response, for the error-path tests."""
-
-    def __init__(self, server: tuple[str, int], username: str = "", password: str = "") -> None:
-        self.server = server
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.settimeout(2)
-        self.sock.connect(server)
-        self.username = username
-        self.key = make_integrity_key(username, REALM, password)
-        self.nonce: bytes | None = None
-        self.last_response = b""
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def send_raw(self, data: bytes) -> stun.Message:
-        self.sock.send(data)
-        self.last_response = self.sock.recv(65536)
-        return stun.parse_message(self.last_response)
-
-    def request(
-        self, method: stun.Method, attributes: dict[str, object] | None = None,
-        sign: bool = True, extra: list[tuple[int, bytes]] | None = None,
-        peers: list[tuple[str, int]] | None = None,
-    ) -> stun.Message:
-        """Send a request (signed after a 401 challenge) and return the final response.
-
-        ``extra`` carries raw attributes aioice cannot write, ``peers`` one XOR-PEER-ADDRESS
-        each (aioice keeps one per name).
-        """
-        if sign and self.nonce is None:
-            challenge = self.send_raw(bytes(stun.Message(method, stun.Class.REQUEST)))
-            assert challenge.error_code == 401, challenge
-            self.nonce = challenge.attributes["NONCE"]
-        message = stun.Message(method, stun.Class.REQUEST, attributes=dict(attributes or {}))
-        if sign:
-            message.attributes.update(
-                {"USERNAME": self.username, "REALM": REALM, "NONCE": self.nonce}
-            )
-        raw = list(extra or []) + [
-            (codec.XOR_PEER_ADDRESS, stun.pack_xor_address(peer, message.transaction_id))
-            for peer in peers or []
-        ]
-        data = bytes(message)
-        for attr_type, value in raw:
-            attribute = codec.encode_attribute(attr_type, value)
-            data = stun.set_body_length(data + attribute, len(data) - 20 + len(attribute))
-        if sign:
-            data = _with_integrity(data, self.key)
-        return self.send_raw(data)
-
-
 @pytest.fixture
 def raw_client() -> Iterator[Callable[..., RawClient]]:
     """``raw_client(server_address, username="", password="")``, closed after the test."""
@@ -193,13 +122,6 @@ def raw_client() -> Iterator[Callable[..., RawClient]]:
     yield connect
     for client in clients:
         client.close()
-
-
-def _with_integrity(data: bytes, key: bytes) -> bytes:
-    """Append MESSAGE-INTEGRITY to raw bytes (aioice cannot serialise unknown attributes)."""
-    integrity = stun.message_integrity(data, key)
-    data = stun.set_body_length(data, len(data) - 20 + 24)
-    return data + b"\x00\x08\x00\x14" + integrity
 
 
 @pytest.fixture
@@ -226,12 +148,4 @@ def tls_certificate(tmp_path: Path) -> tuple[str, str]:
 @pytest.fixture
 def run_tool() -> Callable[..., str]:
     """``run_tool(args, timeout=60)``: a coturn tool's combined output, under a hard timeout."""
-    return _run_tool
-
-
-def _run_tool(args: list[str], timeout: float = TOOL_TIMEOUT_SECONDS) -> str:
-    result = subprocess.run(
-        ["timeout", "-k", "5", str(int(timeout)), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    return result.stdout
+    return turn_clients.run_tool

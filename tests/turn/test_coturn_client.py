@@ -5,9 +5,9 @@ Without ``-c`` every session also allocates an RTCP relay (EVEN-PORT + RESERVATI
 turnutils_uclient picks channel numbers up to 0x7FFF.
 """
 
-import re
-
 import pytest
+
+from tests.turn.turn_clients import assert_nothing_lost
 
 MESSAGES_PER_SESSION = 20
 
@@ -21,15 +21,6 @@ def uclient(server_port: int, peer: tuple[str, int], secret: str, flags: list[st
     ])
 
 
-def assert_nothing_lost(output: str, sessions: int) -> None:
-    lost = re.search(r"Total lost packets (\d+) \(", output)
-    totals = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", output, re.MULTILINE)
-    assert lost and totals, output[-3000:]
-    sent, received = (int(n) for n in totals[-1])
-    assert sent == received >= sessions * MESSAGES_PER_SESSION, output[-3000:]
-    assert lost.group(1) == "0", output[-3000:]
-
-
 @pytest.mark.parametrize(
     "flags, sessions",
     [([], 1), (["-s"], 1), (["-t"], 1), (["-t", "-s"], 1), (["-m", "10"], 10)],
@@ -41,7 +32,7 @@ def test_uclient_relays_without_loss(turn_server, turn_config, coturn_peer, run_
     server = turn_server()
     output = uclient(server.udp_address[1], coturn_peer, turn_config.secrets[0], flags,
                      run_tool)
-    assert_nothing_lost(output, sessions)
+    assert_nothing_lost(output, sessions * MESSAGES_PER_SESSION)
     assert server.stats["allocate"] >= sessions
 
 
@@ -52,7 +43,7 @@ def test_uclient_relays_over_tls_without_loss(turn_server, turn_config, coturn_p
     assert server.tls_address is not None
     output = uclient(server.tls_address[1], coturn_peer, turn_config.secrets[0], ["-t", "-S"],
                      run_tool)
-    assert_nothing_lost(output, 1)
+    assert_nothing_lost(output, MESSAGES_PER_SESSION)
 
 
 def test_uclient_with_a_wrong_secret_is_refused(turn_server, coturn_peer, run_tool):
