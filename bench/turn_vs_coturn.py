@@ -107,9 +107,9 @@ def start_ours(port: int) -> subprocess.Popen[bytes]:
         PRAATBOX_TURN_SECRET=SECRET, PRAATBOX_TURN_LISTEN=f"127.0.0.1:{port}",
         PRAATBOX_TURN_RELAY_PORTS="45000-49999", PRAATBOX_TURN_ALLOWED_PEERS="127.0.0.0/8",
         # coturn has no quotas by default, and turnutils_uclient leaves its UDP allocations
-        # to expire: without these, later loads would hit 486/508.
+        # to expire: without these, later loads (all from 127.0.0.1) would hit 486/508.
         PRAATBOX_TURN_REALM=REALM, PRAATBOX_TURN_USER_QUOTA="100000",
-        PRAATBOX_TURN_TOTAL_QUOTA="100000",
+        PRAATBOX_TURN_TOTAL_QUOTA="100000", PRAATBOX_TURN_ADDRESS_QUOTA="100000",
         PRAATBOX_TURN_LOG_LEVEL="WARNING",
     )
     process = subprocess.Popen([sys.executable, "-m", "praatbox.turn"], env=env, cwd=ROOT)
