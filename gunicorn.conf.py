@@ -12,6 +12,9 @@ worker_connections = int(os.environ.get("PRAATBOX_MAX_CONNECTIONS", "4000"))
 timeout = 60
 graceful_timeout = 10
 keepalive = 5
+# Proxy headers are trusted only through PRAATBOX_PROXY_HOPS (werkzeug's ProxyFix in the app):
+# gunicorn would otherwise believe X-Forwarded-Proto from any local client.
+secure_scheme_headers: dict[str, str] = {}
 accesslog = None  # access lines would carry room ids; errors still go to the error log
 errorlog = "-"
 loglevel = os.environ.get("PRAATBOX_LOG_LEVEL", "info")

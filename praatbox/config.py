@@ -7,6 +7,7 @@ import secrets
 from typing import Any, Callable, Mapping
 
 from praatbox import keys
+from praatbox.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
 from praatbox.keys import derive_key
 from praatbox.relay.auth import relay_token
 from praatbox.signaling import rate as signaling_rate
@@ -14,6 +15,11 @@ from praatbox.signaling import rate as signaling_rate
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGES = ("de", "nl", "en", "fr")
+# A client types the terms once or twice; a counsellor starts a few sessions an hour. A guesser
+# walking a word list of 1,200 words needs about 600 lookups: six hours per address.
+TERM_LOOKUP_LIMIT = "20 per minute;100 per hour"
+# Each room opened leaves a keyed fingerprint for 24 h (the "terms used recently" warning).
+ROOMS_OPENED_LIMIT = "30 per hour"
 MAX_MESSAGE_BYTES = 64 * 1024
 
 ICE_TRANSPORT_POLICIES = ("all", "relay")
@@ -42,6 +48,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_TURN_SECRET": ("TURN_SECRET", str),
     "PRAATBOX_TURN_URLS": ("TURN_URLS", lambda value: _url_list(value)),
     "PRAATBOX_TURN_LISTEN": ("TURN_LISTEN", str),
+    "PRAATBOX_TURN_USERS_PER_HOUR": ("TURN_USERS_PER_HOUR", int),  # default in praatbox/ice.py
     "PRAATBOX_ICE_TRANSPORT_POLICY": ("ICE_TRANSPORT_POLICY", _ice_transport_policy),
     "PRAATBOX_RELAY_URL": ("RELAY_URL", str),
     "PRAATBOX_LANGUAGES": ("LANGUAGES", lambda value: tuple(_url_list(value))),
@@ -52,6 +59,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_SIGNALING_BYTES_PER_SECOND": ("SIGNALING_BYTES_PER_SECOND", int),
     "PRAATBOX_SIGNALING_BURST_BYTES": ("SIGNALING_BURST_BYTES", int),
     "PRAATBOX_SIGNALING_MAX_HELD_SECONDS": ("SIGNALING_MAX_HELD_SECONDS", float),
+    "PRAATBOX_PROXY_HOPS": ("PROXY_HOPS", int),
+    "PRAATBOX_TERM_LOOKUP_LIMIT": ("TERM_LOOKUP_LIMIT", str),
+    "PRAATBOX_ROOMS_OPENED_LIMIT": ("ROOMS_OPENED_LIMIT", str),
+    "PRAATBOX_PASSWORD_LOCKOUT_FAILURES": ("PASSWORD_LOCKOUT_FAILURES", int),
+    "PRAATBOX_PASSWORD_LOCKOUT_SECONDS": ("PASSWORD_LOCKOUT_SECONDS", float),
 }
 
 
@@ -78,6 +90,13 @@ def default_settings() -> dict[str, Any]:
         "SIGNALING_BYTES_PER_SECOND": signaling_rate.BYTES_PER_SECOND,
         "SIGNALING_BURST_BYTES": signaling_rate.BURST_BYTES,
         "SIGNALING_MAX_HELD_SECONDS": signaling_rate.MAX_HELD_SECONDS,
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, so
+        # those headers are ignored and nobody can pick the address that limits count).
+        "PROXY_HOPS": 0,
+        "TERM_LOOKUP_LIMIT": TERM_LOOKUP_LIMIT,
+        "ROOMS_OPENED_LIMIT": ROOMS_OPENED_LIMIT,
+        "PASSWORD_LOCKOUT_FAILURES": ROOM_LOCKOUT_FAILURES,
+        "PASSWORD_LOCKOUT_SECONDS": ROOM_LOCKOUT_SECONDS,
         "SOCK_SERVER_OPTIONS": {
             "ping_interval": 25,
             # The codec rejects frames over 64 KiB with an error reply; the transport only
@@ -118,6 +137,7 @@ def load_settings(
     settings["ROOM_ID_KEY"] = derive_key(master, keys.ROOM_ID)
     settings["ENDED_ROOM_KEY"] = derive_key(master, keys.ENDED_ROOM)
     settings["RELAY_TOKEN"] = relay_token(master)
+    settings["ADDRESS_KEY"] = derive_key(master, keys.ADDRESS)
     if not settings["TURN_SECRET"]:
         settings["TURN_SECRET"] = derive_key(master, keys.TURN_REST)
     settings["SESSION_COOKIE_SECURE"] = str(settings["PUBLIC_URL"]).startswith("https://")

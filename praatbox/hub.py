@@ -155,10 +155,10 @@ class MemoryHub:
         with self._lock:
             self._execute(self.registry.set_password(room_id, password_hash))
 
-    def record_failed_attempt(self, room_id: str) -> None:
+    def record_failed_attempt(self, room_id: str, locked_out: bool = False) -> None:
         with self._lock:
             if self.registry.is_open(room_id):
-                self._execute(self.registry.record_failed_attempt(room_id))
+                self._execute(self.registry.record_failed_attempt(room_id, locked_out))
 
     def counts(self) -> tuple[int, int]:
         with self._lock:

@@ -11,6 +11,8 @@ each derived key useless for computing any other, or the master.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import sys
 
@@ -23,7 +25,8 @@ ROOM_ID = "room-id"
 ENDED_ROOM = "ended-room-fingerprint"
 TURN_REST = "turn-rest"
 RELAY_TOKEN = "relay-token"
-PURPOSES = (SESSION, ROOM_ID, ENDED_ROOM, TURN_REST, RELAY_TOKEN)
+ADDRESS = "address-pseudonym"
+PURPOSES = (SESSION, ROOM_ID, ENDED_ROOM, TURN_REST, RELAY_TOKEN, ADDRESS)
 
 
 def derive_key(master: str, purpose: str) -> str:
@@ -36,6 +39,12 @@ def derive_key(master: str, purpose: str) -> str:
     )
     key = hkdf.derive(master.encode("utf-8"))
     return base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
+
+
+def address_pseudonym(key: str, address: str) -> str:
+    """Return a keyed hash of an IP address: counts per address without keeping the address."""
+    digest = hmac.new(key.encode("ascii"), address.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode("ascii")
 
 
 def main(argv: list[str]) -> int:

@@ -1,72 +1,86 @@
-"""Wrong-password guesses counted in Redis, so every web process applies the same limit.
+"""Wrong-password guesses counted in Redis, so every web process applies the same limits.
 
-Same methods and rules as `passwords.AttemptLimiter` (which does the arithmetic); with one
-limiter per process, a guesser spread over N processes would get N times the attempts. A key is
-`room id:visitor id` (a keyed hash and a random session id); it expires with its window.
+Same rules as `attempts.AttemptLimiter` (the record classes do the arithmetic); with one limiter
+per process, a guesser spread over N processes would get N times the attempts. Keys hold a room
+id (a keyed hash) and an address pseudonym (a keyed hash too), never an address; they expire
+when their window has passed.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from typing import Any, Callable
+from dataclasses import asdict
+from typing import Any
 
-from praatbox.passwords import (
-    FAILURE_WINDOW_SECONDS,
+from praatbox.attempts import (
+    ADDRESS_WINDOW_SECONDS,
     MAX_DELAY_SECONDS,
-    MAX_FAILURES_PER_WINDOW,
-    AttemptLimiter,
+    ROOM_LOCKOUT_FAILURES,
+    ROOM_LOCKOUT_SECONDS,
+    AddressRecord,
+    RoomRecord,
 )
 
 PREFIX = "praatbox:attempts:"
+ADDRESS_TTL_SECONDS = int(ADDRESS_WINDOW_SECONDS + MAX_DELAY_SECONDS) + 1
 
 
-class RedisAttemptLimiter(AttemptLimiter):
-    """`AttemptLimiter` with its entries in Redis.
+def _address_key(room_id: str, address: str) -> str:
+    return f"{PREFIX}address:{room_id}:{address}"
 
-    The `now` arguments are ignored: each process's monotonic clock has its own origin, so the
-    shared entries use this limiter's wall clock instead.
-    """
+
+def _room_key(room_id: str) -> str:
+    return f"{PREFIX}room:{room_id}"
+
+
+class RedisAttemptLimiter:
+    """`attempts.AttemptLimiter` with its records in Redis (the same methods)."""
 
     def __init__(
         self,
         client: Any,
-        clock: Callable[[], float] = time.time,
-        max_failures: int = MAX_FAILURES_PER_WINDOW,
-        window_seconds: float = FAILURE_WINDOW_SECONDS,
+        lockout_failures: int = ROOM_LOCKOUT_FAILURES,
+        lockout_seconds: float = ROOM_LOCKOUT_SECONDS,
     ) -> None:
-        super().__init__(max_failures, window_seconds)
         self.redis: Any = client
-        self.clock = clock
+        self.lockout_failures = lockout_failures
+        self.lockout_seconds = lockout_seconds
 
-    def retry_after(self, key: str, now: float) -> float:  # noqa: ARG002 - see the class doc
-        """Seconds to wait before the next guess is even checked (0: go ahead)."""
-        text = self.redis.get(PREFIX + key)
-        if text is None:
-            return 0.0
-        return max(0.0, float(json.loads(text)["blockedUntil"]) - self.clock())
+    def retry_after(self, room_id: str, address: str, now: float) -> float:
+        """Seconds to wait before a guess from this address is even checked (0: go ahead)."""
+        room_text, address_text = self.redis.mget(_room_key(room_id),
+                                                  _address_key(room_id, address))
+        room = RoomRecord(**json.loads(room_text)) if room_text else RoomRecord()
+        record = AddressRecord(**json.loads(address_text)) if address_text else AddressRecord()
+        return max(room.retry_after(now), record.retry_after(now))
 
-    def failed(self, key: str, now: float) -> None:  # noqa: ARG002 - see the class doc
-        name = PREFIX + key
+    def room_locked(self, room_id: str, now: float) -> bool:
+        text = self.redis.get(_room_key(room_id))
+        return text is not None and RoomRecord(**json.loads(text)).retry_after(now) > 0
+
+    def failed(self, room_id: str, address: str, now: float) -> bool:
+        """Count a wrong guess; return True when it locked the room."""
+        address_name, room_name = _address_key(room_id, address), _room_key(room_id)
+        locked = False
 
         def update(pipe: Any) -> None:
-            text = pipe.get(name)
-            stored: dict[str, Any] = (json.loads(text) if text
-                                      else {"times": [], "blockedUntil": 0.0})
-            moment = self.clock()
-            times = [float(t) for t in stored["times"] if moment - float(t) < self.window_seconds]
-            # Replay the window's failures through the in-memory rules, then add this one.
-            limiter = AttemptLimiter(self.max_failures, self.window_seconds)
-            for earlier in times:
-                limiter.failed(key, earlier)
-            limiter.failed(key, moment)
-            blocked = max(float(stored["blockedUntil"]), moment + limiter.retry_after(key, moment))
-            entry = {"times": [*times, moment], "blockedUntil": blocked}
+            nonlocal locked
+            address_text, room_text = pipe.get(address_name), pipe.get(room_name)
+            record = AddressRecord(**json.loads(address_text)) if address_text else AddressRecord()
+            room = RoomRecord(**json.loads(room_text)) if room_text else RoomRecord()
+            record.failed(now)
+            locked = room.failed(now, self.lockout_failures, self.lockout_seconds)
             pipe.multi()
-            pipe.set(name, json.dumps(entry),
-                     ex=int(self.window_seconds + MAX_DELAY_SECONDS) + 1)
+            pipe.set(address_name, json.dumps(asdict(record)), ex=ADDRESS_TTL_SECONDS)
+            pipe.set(room_name, json.dumps(asdict(room)),
+                     ex=int(self.lockout_seconds + ADDRESS_WINDOW_SECONDS))
 
-        self.redis.transaction(update, name)
+        self.redis.transaction(update, address_name, room_name)
+        return locked
 
-    def succeeded(self, key: str) -> None:
-        self.redis.delete(PREFIX + key)
+    def succeeded(self, room_id: str, address: str) -> None:
+        self.redis.delete(_address_key(room_id, address))
+
+    def reset_room(self, room_id: str) -> None:
+        """The moderator lets new people try again (the per-address delays stay)."""
+        self.redis.delete(_room_key(room_id))

@@ -212,8 +212,8 @@ class RedisHub:
     def set_password(self, room_id: str, password_hash: bytes) -> None:
         self._change(room_id, lambda r: r.set_password(room_id, password_hash))
 
-    def record_failed_attempt(self, room_id: str) -> None:
-        self._change(room_id, lambda r: r.record_failed_attempt(room_id)
+    def record_failed_attempt(self, room_id: str, locked_out: bool = False) -> None:
+        self._change(room_id, lambda r: r.record_failed_attempt(room_id, locked_out)
                      if r.is_open(room_id) else [])
 
     def counts(self) -> tuple[int, int]:

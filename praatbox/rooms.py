@@ -14,6 +14,7 @@ from praatbox.relays import RelayPool
 
 Message = dict[str, Any]
 RECENT_TERMS_SECONDS = 24 * 3600.0
+MAX_RECENTLY_ENDED = 10_000
 ROOM_ATTEMPTS_WARNING = 20
 
 
@@ -282,7 +283,7 @@ class RoomRegistry:
         room = self._moderated(room_id, moderator)
         everyone = list(room.participants) + list(room.lobby)
         del self.rooms[room_id]
-        self.recently_ended[self.fingerprint(room_id)] = now
+        self._remember_ended(room_id, now)
         notices: list[Decision] = [Send(p, {"type": "ended"}) for p in everyone]
         notices += _sends(modes.release(room, self.relays))
         return notices + [Close(p, "ended") for p in everyone]
@@ -301,13 +302,15 @@ class RoomRegistry:
         notice = {"type": "waiting-room", "on": on}
         return [Send(m, notice) for m in room.moderators()]
 
-    def record_failed_attempt(self, room_id: str) -> list[Decision]:
-        """Count a wrong password; warn the moderators once the count gets suspicious."""
+    def record_failed_attempt(self, room_id: str, locked_out: bool = False) -> list[Decision]:
+        """Count a wrong password; warn the moderators once the count gets suspicious, and at
+        once when the wrong passwords locked the room for newcomers (they can reopen it)."""
         room = self._room(room_id)
         room.failed_attempts += 1
-        if room.failed_attempts % ROOM_ATTEMPTS_WARNING:
+        if room.failed_attempts % ROOM_ATTEMPTS_WARNING and not locked_out:
             return []
-        notice = {"type": "attempts-warning", "count": room.failed_attempts}
+        notice = {"type": "attempts-warning", "count": room.failed_attempts,
+                  "lockedOut": locked_out}
         return [Send(m, notice) for m in room.moderators()]
 
     # -- group mode and the media relays (rules in `modes`) ------------------------------------
@@ -354,12 +357,21 @@ class RoomRegistry:
         ]
         for room_id in expired:
             del self.rooms[room_id]
-            self.recently_ended[self.fingerprint(room_id)] = now
+            self._remember_ended(room_id, now)
         self.recently_ended = {
             key: ended for key, ended in self.recently_ended.items()
             if now - ended < RECENT_TERMS_SECONDS
         }
         return expired
+
+    def _remember_ended(self, room_id: str, now: float) -> None:
+        """Keep the fingerprint for the reuse warning; past the cap the oldest one goes (a
+        warning is a courtesy: memory must stay bounded whatever visitors open)."""
+        fingerprint = self.fingerprint(room_id)
+        self.recently_ended.pop(fingerprint, None)
+        self.recently_ended[fingerprint] = now
+        while len(self.recently_ended) > MAX_RECENTLY_ENDED:
+            del self.recently_ended[next(iter(self.recently_ended))]
 
     def counts(self) -> tuple[int, int]:
         """Return (open rooms, connected participants) for health and metrics."""

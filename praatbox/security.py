@@ -1,18 +1,17 @@
-"""HTTP security baseline: response headers (CSP …), CSRF tokens, and the WebSocket origin check."""
+"""HTTP security baseline: response headers (CSP, HSTS …), CSRF, proxies, secure cookies, and
+the WebSocket origin check."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from collections.abc import MutableMapping
-from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request, session
+from flask import Flask, Response, make_response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-CSRF_SESSION_KEY = "csrf"
-CSRF_HEADER = "X-CSRF-Token"
-CSRF_FIELD = "csrf_token"
+HSTS = "max-age=31536000; includeSubDomains"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -46,27 +45,27 @@ SECURITY_HEADERS = {
 }
 
 
-def csrf_token(store: MutableMapping[str, Any]) -> str:
-    """Return this session's CSRF token, creating it on first use."""
-    token = store.get(CSRF_SESSION_KEY)
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(24)
-        store[CSRF_SESSION_KEY] = token
-    return token
+csrf = CSRFProtect()
 
 
-def _check_csrf() -> None:
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    expected = session.get(CSRF_SESSION_KEY)
-    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, sent):
-        abort(400, description="csrf")
+class SessionCookieInterface(SecureCookieSessionInterface):
+    """Mark the session cookie `Secure` whenever the request came over HTTPS, also through a
+    trusted proxy when PRAATBOX_PUBLIC_URL is not set."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _csrf_refused(error: CSRFError) -> Response:  # noqa: ARG001 - Flask error handler signature
+    message = _("This form has expired. Please reload the page and try again.")
+    return make_response(render_template("error.html", message=message), 400)
 
 
 def _add_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
     if request.path.startswith("/r/") or request.path.startswith("/ws/"):
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -84,7 +83,17 @@ def same_origin(origin: str | None, host: str | None, public_url: str) -> bool:
 
 
 def init_security(app: Flask) -> None:
-    """Install the CSRF check and the security headers on every response."""
-    app.before_request(_check_csrf)
+    """Install the CSRF check, the proxy headers, the cookie flags and the response headers."""
+    # A call lasts hours: the token lives as long as the session cookie, not one hour.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # Pages send no Referer (Referrer-Policy: no-referrer), so Flask-WTF's HTTPS referrer check
+    # would refuse every form; the token and the SameSite cookie carry the protection.
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
+    csrf.init_app(app)
+    app.register_error_handler(CSRFError, _csrf_refused)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.session_interface = SessionCookieInterface()
     app.after_request(_add_headers)
-    app.jinja_env.globals["csrf_token"] = lambda: csrf_token(session)

@@ -12,6 +12,8 @@ import redis
 from praatbox import create_app
 from tests.live import free_port, start_web
 
+# Every request of the test client comes from 127.0.0.1 (see tests/live.py).
+GENEROUS_BUDGETS = {"TERM_LOOKUP_LIMIT": "10000 per minute", "ROOMS_OPENED_LIMIT": "10000 per hour"}
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_STARTUP_TIMEOUT_SECONDS = 10.0
 
@@ -20,7 +22,8 @@ TEST_SECRET = "test-secret-key-for-praatbox"
 
 @pytest.fixture
 def app():
-    return create_app({"SECRET_KEY": TEST_SECRET, "TURN_URLS": [], "TESTING": True})
+    return create_app({"SECRET_KEY": TEST_SECRET, "TURN_URLS": [], "TESTING": True,
+                       **GENEROUS_BUDGETS})
 
 
 @pytest.fixture
@@ -64,6 +67,15 @@ def redis_url(tmp_path_factory):
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A client on an emptied Redis (every test starts with no rooms)."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushall()
+    yield client
+    client.close()
 
 
 def csrf_from(html: str) -> str:

@@ -15,9 +15,21 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from praatbox.config import ROOMS_OPENED_LIMIT, TERM_LOOKUP_LIMIT
+
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_SECONDS = 20.0
 LIVE_SECRET = "live-test-secret"
+# Every simulated user of a test shares 127.0.0.1, so the per-address budgets are raised here;
+# tests/security runs them at their defaults (`DEFAULT_ADDRESS_BUDGETS`).
+GENEROUS_ADDRESS_BUDGETS = {
+    "PRAATBOX_TERM_LOOKUP_LIMIT": "10000 per minute",
+    "PRAATBOX_ROOMS_OPENED_LIMIT": "10000 per hour",
+}
+DEFAULT_ADDRESS_BUDGETS = {
+    "PRAATBOX_TERM_LOOKUP_LIMIT": TERM_LOOKUP_LIMIT,
+    "PRAATBOX_ROOMS_OPENED_LIMIT": ROOMS_OPENED_LIMIT,
+}
 
 
 def free_port() -> int:
@@ -57,6 +69,7 @@ def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
         "PRAATBOX_SECRET_KEY": LIVE_SECRET,
         "PRAATBOX_TURN_URLS": "none",
         "PRAATBOX_LOG_LEVEL": "debug",
+        **GENEROUS_ADDRESS_BUDGETS,
     })
     environment.update(env or {})
     log = open(log_path, "wb")
@@ -156,6 +169,26 @@ class HttpUser:
         data = urllib.parse.urlencode(dict(fields, csrf_token=token.group(1))).encode()
         with self.opener.open(self.base + path, data=data, timeout=10) as response:
             return urllib.parse.urlsplit(response.geturl()).path
+
+    def submit(
+        self, path: str, fields: dict[str, str], form_page: str,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        """Submit a form like `post`, but return (status, headers, body) whatever the status
+        (a `csrf_token` in `fields` replaces the page's)."""
+        _, html = self.get(form_page)
+        # A form's hidden field, else the token every page sets for HTMX requests.
+        token = re.search(r'name="csrf_token" value="([^"]+)"|"X-CSRF-Token": "([^"]+)"', html)
+        if token and "csrf_token" not in fields:
+            fields = dict(fields, csrf_token=token.group(1) or token.group(2))
+        request = urllib.request.Request(
+            self.base + path, data=urllib.parse.urlencode(fields).encode(), headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, dict(error.headers), error.read().decode()
 
     def enter(self, action: str, terms: dict[str, str]) -> str:
         """Submit the home form (`start` or `join`); return the room URL path it leads to."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from flask import (
@@ -16,9 +17,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from praatbox import membership
+from praatbox import limits, membership
 from praatbox.hub import LockState
 from praatbox.i18n import current_language
+from praatbox.keys import address_pseudonym
 from praatbox.terms import TERM_FIELDS, TermError, Terms, draw_words
 from praatbox.views import client_redirect, hub
 
@@ -80,7 +82,15 @@ def _room_id_from_form() -> str:
     return terms.room_id(current_app.config["ROOM_ID_KEY"])
 
 
+@bp.errorhandler(429)
+def too_many_lookups(error: Exception) -> Response:  # noqa: ARG001 - Flask handler signature
+    """Answer a guesser (or a very busy office) with the form, a wait and `Retry-After`."""
+    return _render_form(429, message=limits.wait_message())
+
+
 @bp.post("/start")
+@limits.term_lookup
+@limits.rooms_opened
 def start() -> Response:
     """Open the room for these terms with this browser as its moderator."""
     try:
@@ -110,22 +120,27 @@ def _reclaim(room_id: str, typed: str, lock: LockState) -> Response:
     """Give the moderator role of a running room to whoever types its moderator code; wrong
     codes are failed attempts, limited per address like wrong passwords."""
     limiter = current_app.extensions["praatbox.attempts"]
-    key = f"{RECLAIM_ATTEMPTS_PREFIX}{room_id}:{request.remote_addr}"
-    wait = limiter.retry_after(key, time.monotonic())
+    key = RECLAIM_ATTEMPTS_PREFIX + room_id
+    address = address_pseudonym(current_app.config["ADDRESS_KEY"], request.remote_addr or "")
+    now = time.time()
+    wait = limiter.retry_after(key, address, now)
     if wait > 0:
         message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
-                    seconds=int(wait) + 1)
-        return _render_form(429, running=True, message=message)
+                    seconds=math.ceil(wait))
+        response = _render_form(429, running=True, message=message)
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     if membership.code_matches(typed, lock):
-        limiter.succeeded(key)
+        limiter.succeeded(key, address)
         membership.grant_moderator(session, room_id, typed)
         return client_redirect(url_for("room.show", room_id=room_id))
-    limiter.failed(key, time.monotonic())
+    limiter.failed(key, address, now)
     return _render_form(422, running=True,
                         message=_("That moderator code is not right. Please try again."))
 
 
 @bp.post("/join")
+@limits.term_lookup
 def join() -> Response:
     """Send a client to the room for these terms (or its waiting screen)."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from urllib.parse import quote
 
@@ -18,13 +19,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from praatbox import membership
+from praatbox import limits, membership
+from praatbox.attempts import AttemptLimiter
 from praatbox.i18n import current_language
 from praatbox.ice import ice_servers_for_request
+from praatbox.keys import address_pseudonym
 from praatbox.passwords import (
     MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS,
-    AttemptLimiter,
     hash_password,
     password_matches,
 )
@@ -62,11 +64,23 @@ def _invite_links(room_id: str) -> dict[str, str]:
 
 
 def _limiter() -> AttemptLimiter:
+    """The wrong-password limits (an `AttemptLimiter`, or its Redis twin with the same methods)."""
     limiter: AttemptLimiter = current_app.extensions["praatbox.attempts"]
     return limiter
 
 
+def _address() -> str:
+    """A keyed pseudonym of the visitor's address: limits need it, Redis must not hold it."""
+    return address_pseudonym(current_app.config["ADDRESS_KEY"], request.remote_addr or "")
+
+
+@bp.errorhandler(429)
+def too_many_lookups(error: Exception) -> Response:  # noqa: ARG001 - Flask handler signature
+    return make_response(render_template("error.html", message=limits.wait_message()), 429)
+
+
 @bp.get("/<room_id>")
+@limits.term_lookup
 def show(room_id: str) -> Response:
     """Show the call, or what stands before it: waiting screen, password prompt, or refusal."""
     room_id = _checked_room_id(room_id)
@@ -98,6 +112,7 @@ def show(room_id: str) -> Response:
 
 
 @bp.get("/<room_id>/waiting")
+@limits.term_lookup
 def waiting(room_id: str) -> Response:
     """Answer the waiting screen's poll: reload into the room once it is open."""
     room_id = _checked_room_id(room_id)
@@ -117,25 +132,42 @@ def _password_prompt(room_id: str, error: str, status: int) -> Response:
 
 @bp.post("/<room_id>/password")
 def unlock(room_id: str) -> Response:
-    """Check a client's password; wrong guesses are slowed down and counted for the room."""
+    """Check a client's password; wrong guesses slow down their address and can lock the room."""
     room_id = _checked_room_id(room_id)
     lock = hub().lock_state(room_id)
     if lock is None or lock.password_hash is None:
         return client_redirect(f"/r/{room_id}")
-    key = f"{room_id}:{membership.visitor_id(session)}"
-    wait = _limiter().retry_after(key, time.monotonic())
+    address, now = _address(), time.time()
+    wait = _limiter().retry_after(room_id, address, now)
     if wait > 0:
-        message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
-                    seconds=int(wait) + 1)
-        return _password_prompt(room_id, message, 429)
+        if _limiter().room_locked(room_id, now):
+            message = _("Too many wrong passwords were typed for this session. Your counsellor "
+                        "can let you in: please call them.")
+        else:
+            message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
+                        seconds=math.ceil(wait))
+        response = _password_prompt(room_id, message, 429)
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     if password_matches(request.form.get("password", "")[:MAX_PASSWORD_CHARS], lock.password_hash):
-        _limiter().succeeded(key)
+        _limiter().succeeded(room_id, address)
         membership.remember_unlock(session, room_id, lock.version)
         membership.grant(session, room_id, membership.CLIENT)
         return client_redirect(f"/r/{room_id}")
-    _limiter().failed(key, time.monotonic())
-    hub().record_failed_attempt(room_id)
+    locked_out = _limiter().failed(room_id, address, now)
+    hub().record_failed_attempt(room_id, locked_out)
     return _password_prompt(room_id, _("That password is not right. Please try again."), 422)
+
+
+@bp.post("/<room_id>/attempts/reset")
+def reset_attempts(room_id: str) -> Response:
+    """Let the moderator reopen a room that wrong passwords locked (an HTMX button)."""
+    room_id = _checked_room_id(room_id)
+    if not membership.is_moderator(session, room_id, hub().lock_state(room_id)):
+        abort(403)
+    _limiter().reset_room(room_id)
+    # The box hides again until the next lockout.
+    return make_response(render_template("partials/_attempts_reset.html", room_id=room_id))
 
 
 @bp.post("/<room_id>/lock")
@@ -147,8 +179,8 @@ def lock(room_id: str) -> Response:
     password = request.form.get("password", "")
     error = None
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        error = _("Use between %(low)d and %(high)d characters.", low=MIN_PASSWORD_CHARS,
-                  high=MAX_PASSWORD_CHARS)
+        error = _("Use between %(low)d and %(high)d characters: a short password can be "
+                  "guessed.", low=MIN_PASSWORD_CHARS, high=MAX_PASSWORD_CHARS)
     elif not hub().room_is_open(room_id):
         abort(404)
     else:

@@ -423,8 +423,10 @@ const handlers = {
   "waiting-room"(message) {
     moderation.setWaitingRoom(message.on);
   },
-  "attempts-warning"() {
+  "attempts-warning"(message) {
     announce(strings.attemptsWarning);
+    const reset = document.getElementById("attempts-reset");
+    if (message.lockedOut && reset) reset.hidden = false;
   },
   denied() {
     finish("denied");

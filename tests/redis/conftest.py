@@ -1,20 +1,10 @@
-"""Redis fixtures: an emptied client, and two web processes sharing rooms through Redis."""
+"""Two web processes sharing rooms through the test Redis."""
 
 from __future__ import annotations
 
 import pytest
-import redis
 
 from tests.live import start_web
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    """A client on an emptied Redis (every test starts with no rooms)."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    client.flushall()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -61,17 +61,17 @@ def test_kicked_client_is_disconnected_and_cannot_rejoin(web):
 def test_third_person_knocks_on_a_locked_room_until_admitted(web):
     chosen = terms()
     counsellor, client, room = pair(web, chosen)
-    set_password(counsellor, room, "kamille")
+    set_password(counsellor, room, "kamille-tuin")
     third = HttpUser(web.url)
     third.enter("join", chosen)
 
     async def scenario():
         a = await connect(web, counsellor, room)
         await receive(a, "welcome")
-        unlock(client, room, "kamille")
+        unlock(client, room, "kamille-tuin")
         b = await connect(web, client, room)
         await receive(b, "welcome")
-        unlock(third, room, "kamille")
+        unlock(third, room, "kamille-tuin")
         c = await connect(web, third, room)
         await receive(c, "knocking")
         knock = await receive(a, "knock")
@@ -87,8 +87,8 @@ def test_third_person_knocks_on_a_locked_room_until_admitted(web):
 
 def test_end_for_all_disconnects_everyone_and_forgets_the_room(web):
     counsellor, client, room = pair(web)
-    set_password(counsellor, room, "kamille")
-    unlock(client, room, "kamille")
+    set_password(counsellor, room, "kamille-tuin")
+    unlock(client, room, "kamille-tuin")
 
     async def scenario():
         a = await connect(web, counsellor, room)
@@ -106,7 +106,7 @@ def test_end_for_all_disconnects_everyone_and_forgets_the_room(web):
 
 def test_without_the_password_there_is_no_socket_and_no_peer_list(web):
     counsellor, client, room = pair(web)
-    set_password(counsellor, room, "kamille")
+    set_password(counsellor, room, "kamille-tuin")
     stranger = HttpUser(web.url)
 
     async def scenario():

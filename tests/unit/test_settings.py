@@ -30,7 +30,8 @@ def test_an_unknown_ice_transport_policy_is_refused_at_start():
 def test_each_purpose_gets_its_own_key_and_none_is_the_master():
     settings = load_settings({"PRAATBOX_SECRET_KEY": "master"})
     derived = [settings[name] for name in
-               ("SECRET_KEY", "ROOM_ID_KEY", "ENDED_ROOM_KEY", "RELAY_TOKEN", "TURN_SECRET")]
+               ("SECRET_KEY", "ROOM_ID_KEY", "ENDED_ROOM_KEY", "RELAY_TOKEN", "TURN_SECRET",
+                "ADDRESS_KEY")]
     assert len(set(derived)) == len(derived)
     assert "master" not in derived and "master" not in settings.values()
 

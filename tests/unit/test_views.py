@@ -116,7 +116,7 @@ def test_websocket_origin_check(origin, host, public, ok):
     assert same_origin(origin, host, public) is ok
 
 
-def lock_room(client, room_url, password="kamille"):
+def lock_room(client, room_url, password="kamille-tuin"):
     token = csrf_from(client.get("/").get_data(as_text=True))
     return client.post(room_url + "/lock", data={"password": password, "csrf_token": token},
                        headers={"HX-Request": "true"})
@@ -134,7 +134,8 @@ def test_locked_room_asks_a_client_for_the_password_first(app):
                         headers={"HX-Request": "true"})
     assert wrong.status_code == 422
     assert 'data-testid="password-error"' in wrong.get_data(as_text=True)
-    right = client.post(room_url + "/password", data={"password": "kamille", "csrf_token": token},
+    right = client.post(room_url + "/password",
+                        data={"password": "kamille-tuin", "csrf_token": token},
                         headers={"HX-Request": "true"})
     assert right.headers["HX-Redirect"] == room_url
     assert 'data-testid="hangup"' in client.get(room_url).get_data(as_text=True)
@@ -145,11 +146,11 @@ def test_locked_room_asks_a_client_for_the_password_first(app):
 def test_a_new_password_locks_out_clients_who_only_knew_the_old_one(app):
     counsellor, client = app.test_client(), app.test_client()
     room_url = post_terms(counsellor, "/start", TERMS).headers["Location"]
-    lock_room(counsellor, room_url, "first")
+    lock_room(counsellor, room_url, "first-password")
     post_terms(client, "/join", TERMS)
     token = csrf_from(client.get(room_url).get_data(as_text=True))
-    client.post(room_url + "/password", data={"password": "first", "csrf_token": token})
-    lock_room(counsellor, room_url, "second")
+    client.post(room_url + "/password", data={"password": "first-password", "csrf_token": token})
+    lock_room(counsellor, room_url, "second-password")
     assert 'data-testid="password-input"' in client.get(room_url).get_data(as_text=True)
 
 
@@ -164,7 +165,8 @@ def test_wrong_passwords_are_slowed_down(app):
     assert [s.status_code for s in statuses] == [422, 422, 429]
     assert "wait" in statuses[-1].get_data(as_text=True)
     # Even the right password is not checked while the delay runs.
-    right = client.post(room_url + "/password", data={"password": "kamille", "csrf_token": token})
+    right = client.post(room_url + "/password",
+                        data={"password": "kamille-tuin", "csrf_token": token})
     assert right.status_code == 429
 
 
