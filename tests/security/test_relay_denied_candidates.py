@@ -10,6 +10,7 @@ import pytest
 from aioice import Candidate
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from praatbox.relay.config import rtc_configuration
 from praatbox.relay.ice import install_peer_policy
 from praatbox.turn.peers import PeerPolicy
 from tests.live import LiveServer, start_relay
@@ -63,7 +64,7 @@ async def probe(
     await `then` while the call is still up."""
     users, room = group_room(web)
     participants = await join_room(web, users, room)
-    browser = RTCPeerConnection()
+    browser = RTCPeerConnection(rtc_configuration([]))  # no public STUN server
     try:
         me = participants[0]
         await me.wait_from_relay("description")
