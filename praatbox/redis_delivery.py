@@ -18,6 +18,7 @@ import redis
 
 from praatbox.hub import Outbox
 from praatbox.rooms import Close, Decision, Send
+from praatbox.signaling.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,10 @@ class Delivery:
         except (ValueError, KeyError, TypeError):
             logger.warning("hub: dropped a malformed message from the Redis channel")
             return
-        self._deliver_here(decision)
+        try:
+            self._deliver_here(decision)
+        except ProtocolError as error:  # e.g. over the forward size: drop it, keep listening
+            logger.info("hub: dropped a message for a local peer (%s)", error.code)
 
     def close(self) -> None:
         """Stop listening (tests; a web process just exits)."""
