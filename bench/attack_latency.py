@@ -7,8 +7,10 @@ take turns) and times the `pong`.
 Phases, each `--seconds` long, in one run:
 
 - rest: nothing else happens (the reference);
-- flood: in a second room, one socket sends valid maximum-size signals (an offer of ~59 KB) to its
-  room peer as fast as it can, while that peer reads normally;
+- flood: in a second room, one client sends valid maximum-size signals (an offer of ~59 KB) to
+  its room peer as fast as its socket takes them, reconnecting whenever it is closed (and
+  retrying at once when refused), while that peer reads normally ("sent" counts frames handed
+  to the client's socket, delivered or not);
 - guess: 20 wrong passwords a second to a locked third room, a fresh cookie each (CSRF token
   taken from the home page first), all from one address: the per-address limits answer most
   of them with 429 before any hashing;
@@ -100,10 +102,10 @@ def flood(base: str, flooder_cookie: str, victim_cookie: str, room: str,
 async def _flood(base: str, flooder_cookie: str, victim_cookie: str, room: str,
                  seconds: float) -> dict[str, Any]:
     victim = await open_socket(base, victim_cookie, room)
-    await receive(victim, "welcome")
-    flooder = await open_socket(base, flooder_cookie, room)
-    frame = max_size_signal((await receive(flooder, "welcome"))["peers"][0])
-    seen: dict[str, Any] = {"sent": 0, "victim_frames": 0, "victim_mb": 0.0, "errors": Counter()}
+    victim_id = (await receive(victim, "welcome"))["self"]
+    frame = max_size_signal(victim_id)
+    seen: dict[str, Any] = {"sent": 0, "victim_frames": 0, "victim_mb": 0.0,
+                            "errors": Counter(), "closes": Counter(), "refused": Counter()}
 
     async def victim_reads() -> None:
         async for raw in victim:
@@ -111,37 +113,51 @@ async def _flood(base: str, flooder_cookie: str, victim_cookie: str, room: str,
                 seen["victim_frames"] += 1
                 seen["victim_mb"] += len(raw) / 1e6
 
-    async def flooder_reads() -> None:
+    async def flooder_reads(flooder: Any) -> None:
         async for raw in flooder:
             message = json.loads(raw)
             if message["type"] == "error":
                 seen["errors"][message["code"]] += 1
 
-    async def send_all() -> None:
-        end = time.monotonic() + seconds
+    async def send_all(end: float) -> None:
+        """Flood; when closed, reconnect (same cookie) and go on, as a determined attacker."""
         while time.monotonic() < end:
-            await flooder.send(frame)
-            seen["sent"] += 1
+            try:
+                flooder = await open_socket(base, flooder_cookie, room)
+            except websockets.InvalidStatus as refused:
+                seen["refused"][refused.response.status_code] += 1
+                await asyncio.sleep(0)
+                continue
+            reader = asyncio.create_task(flooder_reads(flooder))
+            try:
+                while time.monotonic() < end:
+                    await flooder.send(frame)
+                    seen["sent"] += 1
+                    await asyncio.sleep(0)  # read what comes back, as a browser does
+            except ConnectionClosed:
+                seen["closes"][f"{flooder.close_code} {flooder.close_reason}"] += 1
+            finally:
+                flooder.transport.abort()
+                await asyncio.gather(reader, return_exceptions=True)
 
-    readers = [asyncio.create_task(victim_reads()), asyncio.create_task(flooder_reads())]
+    readers = [asyncio.create_task(victim_reads())]
     try:  # a held-back flooder may still be blocked in a send when time is up
-        await asyncio.wait_for(send_all(), seconds + 1)
-    except (asyncio.TimeoutError, ConnectionClosed):
+        await asyncio.wait_for(send_all(time.monotonic() + seconds), seconds + 1)
+    except asyncio.TimeoutError:
         pass
     await asyncio.sleep(1.0)  # let the victim read what is still on its way
     figures = {
         "flooder_frames_sent": seen["sent"],
         "flooder_mb_sent": round(seen["sent"] * len(frame) / 1e6, 1),
-        "flooder_close": flooder.close_code or "open",
-        "flooder_close_reason": flooder.close_reason or "",
+        "flooder_closed": dict(seen["closes"]),
+        "flooder_reconnects_refused": dict(seen["refused"]),
+        "flooder_error_frames": dict(seen["errors"]),
         "victim_close": victim.close_code or "open",
         "victim_frames": seen["victim_frames"],
         "victim_mb": round(seen["victim_mb"], 1),
-        "flooder_error_frames": dict(seen["errors"]),
         "frame_bytes": len(frame),
     }
-    for ws in (flooder, victim):
-        ws.transport.abort()
+    victim.transport.abort()
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)

@@ -2,12 +2,15 @@
 
 A flood must hurt only its sender. A socket over its budget is held back (nothing more is read
 from it until the budget has refilled, so its own writes stall) and, held back too long in all,
-closed. Real signaling never comes near the limits: a reconnect of one client in a four-person
-mesh is 3 offers and ~100 candidates at once, far inside the bursts.
+closed; it may connect again once its budget is whole. The budget belongs to the visitor, not
+the socket: reconnecting does not refill it.
+Real signaling never comes near the limits: a reconnect of one client in a four-person mesh is
+3 offers and ~100 candidates at once, far inside the bursts.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -18,6 +21,7 @@ BURST_MESSAGES = 200
 BYTES_PER_SECOND = 256 * 1024
 BURST_BYTES = 1024 * 1024
 MAX_HELD_SECONDS = 2.0
+MAX_REMEMBERED_SENDERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,12 @@ class TokenBucket:
         self._updated = now
         return max(0.0, -self._tokens / self._rate)
 
+    def full_in(self, now: float) -> float:
+        """Seconds until the bucket is full again."""
+        elapsed = max(0.0, now - self._updated)
+        tokens = min(self._capacity, self._tokens + elapsed * self._rate)
+        return (self._capacity - tokens) / self._rate
+
 
 class SendRate:
     """One socket's buckets, and how long it has been held back so far."""
@@ -80,3 +90,29 @@ class SendRate:
     def exhausted(self) -> bool:
         """True once the socket has been held back longer than any real client ever is."""
         return self.held_seconds > self._budget.max_held_seconds
+
+    def refused_for(self, now: float) -> float:
+        """Seconds before a sender closed for flooding may connect again (its budget is whole)."""
+        if not self.exhausted():
+            return 0.0
+        return max(self._messages.full_in(now), self._bytes.full_in(now))
+
+
+class SenderRates:
+    """Each visitor's `SendRate` in this process, kept across their reconnects (the least
+    recently seen are forgotten first)."""
+
+    def __init__(self, max_senders: int = MAX_REMEMBERED_SENDERS) -> None:
+        self._max_senders = max_senders
+        self._rates: OrderedDict[str, SendRate] = OrderedDict()
+
+    def refused_for(self, sender: str, now: float) -> float:
+        rate = self._rates.get(sender)
+        return rate.refused_for(now) if rate else 0.0
+
+    def of(self, sender: str, budget: Budget, now: float) -> SendRate:
+        rate = self._rates.pop(sender, None) or SendRate(budget, now)
+        self._rates[sender] = rate
+        while len(self._rates) > self._max_senders:
+            self._rates.popitem(last=False)
+        return rate

@@ -9,16 +9,18 @@ participant slows down only itself.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import queue
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import simple_websocket.ws
-from flask import Blueprint, Flask, abort, current_app, request, session
+from flask import Blueprint, Flask, abort, current_app, g, request, session
 from flask_sock import Sock
 from wsproto.extensions import PerMessageDeflate
 
@@ -26,7 +28,7 @@ from praatbox import membership
 from praatbox.rooms import RoomError
 from praatbox.security import same_origin
 from praatbox.signaling.protocol import ProtocolError, decode_client_frame, encode, error_message
-from praatbox.signaling.rate import Budget, SendRate
+from praatbox.signaling.rate import Budget, SenderRates, SendRate
 from praatbox.terms import is_room_id
 from praatbox.views import hub
 
@@ -38,6 +40,9 @@ ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
 CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
+# Closing: how long and how much to keep reading (and discarding) so the peer reads our close.
+LINGER_SECONDS = 1.0
+LINGER_MAX_BYTES = 1024 * 1024
 
 
 def received_frames(ws: Any) -> Iterator[str | bytes]:
@@ -52,7 +57,9 @@ def received_frames(ws: Any) -> Iterator[str | bytes]:
 bp = Blueprint("signaling", __name__)
 sock = Sock()
 
-# FIELD-NOTES: per-connection deflate state costs ~240 KB; without context takeover it is small.
+senders = SenderRates()  # the signaling budgets of this process's visitors
+
+# Per-connection deflate state costs ~240 KB; without context takeover it is small.
 simple_websocket.ws.PerMessageDeflate = functools.partial(
     PerMessageDeflate, client_no_context_takeover=True, server_no_context_takeover=True
 )
@@ -77,6 +84,23 @@ class _Transport:
             time.sleep(wait)  # gevent's sleep under gunicorn: only this socket's reader waits
         data: bytes = self._sock.recv(size)
         return data
+
+    def close(self) -> None:
+        """Stop writing, then read until the peer closes too: closing with unread input (a
+        flooder's) resets the connection, and the peer may then lose our close frame."""
+        discarded = 0
+        deadline = time.monotonic() + LINGER_SECONDS
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+            while discarded < LINGER_MAX_BYTES and time.monotonic() < deadline:
+                self._sock.settimeout(max(0.01, deadline - time.monotonic()))
+                data = self._sock.recv(64 * 1024)
+                if not data:
+                    break
+                discarded += len(data)
+        except OSError:  # timed out, or the peer is gone already
+            pass
+        self._sock.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
@@ -134,7 +158,8 @@ class SocketOutbox:
 
 @bp.before_request
 def _authorise_upgrade() -> None:
-    """Refuse foreign origins and browsers not admitted to the room, before any upgrade."""
+    """Refuse foreign origins, browsers not admitted to the room and flooders waiting out their
+    budget, before any upgrade."""
     if request.endpoint != "signaling.room_socket":
         return
     room_id = (request.view_args or {}).get("room_id", "")
@@ -143,10 +168,23 @@ def _authorise_upgrade() -> None:
     public_url = current_app.config["PUBLIC_URL"]
     if not same_origin(request.headers.get("Origin"), request.host, public_url):
         abort(403)
+    g.signaling_sender = _sender_key()  # before `entry` may give the session a visitor id
+    if senders.refused_for(g.signaling_sender, time.monotonic()) > 0:
+        abort(429)
     lock = hub().lock_state(room_id)
     if membership.entry(session, room_id, lock) not in (membership.MODERATOR, membership.CLIENT):
         abort(403)
     use_sendall_transport()
+
+
+def _sender_key() -> str:
+    """Whose signaling budget a socket spends: the visitor id its cookie carries or, for a cookie
+    without one (a counsellor's), the cookie itself: reconnecting never brings a fresh budget."""
+    visitor = session.get("visitor")
+    if isinstance(visitor, str):
+        return visitor
+    cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"], "")
+    return hashlib.sha256(cookie.encode()).hexdigest()
 
 
 def use_sendall_transport() -> None:
@@ -171,7 +209,7 @@ class _AbuseCounter:
 @sock.route("/ws/<room_id>", bp=bp)
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
-    moderator = membership.role_in(session, room_id) == membership.MODERATOR
+    moderator = membership.is_moderator(session, room_id, hub().lock_state(room_id))
     visitor = membership.visitor_id(session)
     peer_id = secrets.token_urlsafe(9)
     outbox = SocketOutbox(ws)
@@ -185,10 +223,12 @@ def room_socket(ws: Any, room_id: str) -> None:
         return
     reason = "disconnected"
     abuse = _AbuseCounter()
-    rate = SendRate(Budget.from_config(current_app.config), time.monotonic())
+    rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
+    held_at_start, known_flooder, flooded = rate.held_frames, rate.exhausted(), False
     try:
         for raw in received_frames(ws):
             if not _waited_for_budget(ws, rate, raw):
+                flooded = True
                 outbox.put(error_message("rate-limited", "you are sending too fast"))
                 _close_for_policy(ws, outbox, "sending too fast")
                 return
@@ -210,11 +250,9 @@ def room_socket(ws: Any, room_id: str) -> None:
                     _close_for_policy(ws, outbox, "too many bad messages")
                     return
     finally:
-        if rate.held_frames:
-            logger.warning(
-                "signaling: held back a connection that sent too fast (%d frames, %.1f s)%s",
-                rate.held_frames, rate.held_seconds, ", then closed it" if rate.exhausted() else "",
-            )
+        if rate.held_frames > held_at_start and not known_flooder:  # not once per reconnect
+            logger.warning("signaling: held back a connection that sent too fast (%d frames)%s",
+                           rate.held_frames - held_at_start, ", then closed it" if flooded else "")
         rooms.disconnect(room_id, peer_id, reason)
         outbox.close()
 
@@ -234,10 +272,14 @@ def _waited_for_budget(ws: Any, rate: SendRate, raw: str | bytes) -> bool:
 
 
 def _close_for_policy(ws: Any, outbox: SocketOutbox, reason: str) -> None:
-    """Close with 1008 once the error frame already queued has gone out."""
+    """Close with 1008 once the error frame already queued has gone out, and return only when
+    the reader has closed the transport (the server closes the socket once this view returns)."""
     outbox.close()
+    if isinstance(ws.sock, _Transport):
+        ws.sock.resume_at = 0.0
     if ws.connected:
         ws.close(CLOSE_POLICY_VIOLATION, reason)
+    ws.thread.join(timeout=LINGER_SECONDS + RECEIVE_TIMEOUT_SECONDS)
 
 
 def _error_text(error: ProtocolError | RoomError) -> str:

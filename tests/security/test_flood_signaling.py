@@ -44,37 +44,46 @@ def flood_lines(web, since: int) -> list[str]:
     return [line for line in web.log()[since:].splitlines() if FLOOD_LOG_LINE in line]
 
 
+async def flood_until_closed(web, user, room, victim_id: str) -> str:
+    """Send maximum-size signals to the victim until the server closes the socket; return the
+    flooder's peer id after checking how it was told."""
+    flooder = await connect(web, user, room)
+    flooder_id = (await receive(flooder, "welcome"))["self"]
+    frame = offer(victim_id, MAX_FRAME_BYTES - 3_000)
+    assert len(frame) < MAX_FRAME_BYTES
+    with pytest.raises(websockets.ConnectionClosed):
+        async with asyncio.timeout(FLOOD_TIMEOUT_SECONDS):
+            while True:
+                await flooder.send(frame)
+                await asyncio.sleep(0)  # read what comes back, as a browser's event loop does
+    assert flooder.close_code == 1008 and flooder.close_reason == "sending too fast"
+    told = [f for f in await drain(flooder) if f["type"] == "error"]
+    assert told and told[-1]["code"] == "rate-limited"
+    return flooder_id
+
+
 def test_a_flooder_is_closed_and_its_slow_peer_keeps_receiving(web):
     counsellor, client, room = pair(web)
     log_start = len(web.log())
 
     async def scenario():
         victim = await connect(web, counsellor, room)  # reads nothing while the flood lasts
-        await receive(victim, "welcome")
-        flooder = await connect(web, client, room)
-        victim_id = (await receive(flooder, "welcome"))["peers"][0]
-        flooder_id = (await receive(victim, "peer-joined"))["peer"]
-        frame = offer(victim_id, MAX_FRAME_BYTES - 3_000)
-        assert len(frame) < MAX_FRAME_BYTES
-        with pytest.raises(websockets.ConnectionClosed):
-            async with asyncio.timeout(FLOOD_TIMEOUT_SECONDS):
-                while True:
-                    await flooder.send(frame)
-        assert flooder.close_code == 1008 and flooder.close_reason == "sending too fast"
-        told = [f for f in await drain(flooder) if f["type"] == "error"]
-        assert told and told[-1]["code"] == "rate-limited"
+        victim_id = (await receive(victim, "welcome"))["self"]
+        flooder_id = await flood_until_closed(web, client, room, victim_id)
+        with pytest.raises(websockets.InvalidStatus) as refused:  # no fresh budget by reconnecting
+            await connect(web, client, room)
+        assert refused.value.response.status_code == 429
 
         frames = await drain(victim)
-        assert [f["from"] for f in frames if f["type"] == "signal"]  # the flood it could take
+        assert [f for f in frames if f["type"] == "signal" and f["from"] == flooder_id]
         assert {"type": "peer-left", "peer": flooder_id, "reason": "disconnected"} in frames
         await victim.send('{"type": "ping"}')
         assert await receive(victim, "pong")  # still connected
         await victim.close()
 
     run(scenario())
-    log = web.log()[log_start:]
-    assert len(flood_lines(web, log_start)) == 1
-    assert "outbox full" not in log
+    assert len(flood_lines(web, log_start)) == 1  # one for the flooder, not one per frame
+    assert "outbox full" not in web.log()[log_start:]
 
 
 def test_a_reconnect_burst_passes_untouched(web):
