@@ -13,7 +13,6 @@ import hashlib
 import logging
 import queue
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from praatbox.rooms import RoomError
 from praatbox.security import same_origin
 from praatbox.signaling.protocol import ProtocolError, decode_client_frame, encode, error_message
 from praatbox.signaling.rate import Budget, SenderRates, SendRate
+from praatbox.signaling.transport import LINGER_SECONDS, Transport
 from praatbox.terms import is_room_id
 from praatbox.views import hub
 
@@ -40,9 +40,6 @@ ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
 CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
-# Closing: how long and how much to keep reading (and discarding) so the peer reads our close.
-LINGER_SECONDS = 1.0
-LINGER_MAX_BYTES = 1024 * 1024
 
 
 def received_frames(ws: Any) -> Iterator[str | bytes]:
@@ -63,47 +60,6 @@ senders = SenderRates()  # the signaling budgets of this process's visitors
 simple_websocket.ws.PerMessageDeflate = functools.partial(
     PerMessageDeflate, client_no_context_takeover=True, server_no_context_takeover=True
 )
-
-
-class _Transport:
-    """The socket as simple-websocket uses it: `send` writes everything (simple-websocket ignores
-    short writes), and `recv` reads nothing before `resume_at` (a sender held back for flooding:
-    its frames wait in the kernel, its own writes stall, nothing piles up in this process)."""
-
-    def __init__(self, sock: Any) -> None:
-        self._sock = sock
-        self.resume_at = 0.0
-
-    def send(self, data: bytes) -> int:
-        self._sock.sendall(data)
-        return len(data)
-
-    def recv(self, size: int) -> bytes:
-        wait = self.resume_at - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)  # gevent's sleep under gunicorn: only this socket's reader waits
-        data: bytes = self._sock.recv(size)
-        return data
-
-    def close(self) -> None:
-        """Stop writing, then read until the peer closes too: closing with unread input (a
-        flooder's) resets the connection, and the peer may then lose our close frame."""
-        discarded = 0
-        deadline = time.monotonic() + LINGER_SECONDS
-        try:
-            self._sock.shutdown(socket.SHUT_WR)
-            while discarded < LINGER_MAX_BYTES and time.monotonic() < deadline:
-                self._sock.settimeout(max(0.01, deadline - time.monotonic()))
-                data = self._sock.recv(64 * 1024)
-                if not data:
-                    break
-                discarded += len(data)
-        except OSError:  # timed out, or the peer is gone already
-            pass
-        self._sock.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
 
 
 class SocketOutbox:
@@ -191,7 +147,7 @@ def use_sendall_transport() -> None:
     """Give the upgrade a transport that writes whole frames (call before the upgrade)."""
     raw = request.environ.get("gunicorn.socket")
     if raw is not None:
-        request.environ["gunicorn.socket"] = _Transport(raw)
+        request.environ["gunicorn.socket"] = Transport(raw)
 
 
 class _AbuseCounter:
@@ -265,7 +221,7 @@ def _waited_for_budget(ws: Any, rate: SendRate, raw: str | bytes) -> bool:
         return True
     if rate.exhausted():
         return False
-    if isinstance(ws.sock, _Transport):
+    if isinstance(ws.sock, Transport):
         ws.sock.resume_at = now + wait
     time.sleep(wait)
     return True
@@ -275,7 +231,7 @@ def _close_for_policy(ws: Any, outbox: SocketOutbox, reason: str) -> None:
     """Close with 1008 once the error frame already queued has gone out, and return only when
     the reader has closed the transport (the server closes the socket once this view returns)."""
     outbox.close()
-    if isinstance(ws.sock, _Transport):
+    if isinstance(ws.sock, Transport):
         ws.sock.resume_at = 0.0
     if ws.connected:
         ws.close(CLOSE_POLICY_VIOLATION, reason)
