@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from praatbox import keys
 from praatbox.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
 from praatbox.keys import derive_key
+from praatbox.passwords import MAX_CONCURRENT_HASHES
 from praatbox.relay.auth import relay_token
 from praatbox.signaling import rate as signaling_rate
 
@@ -59,6 +60,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_SIGNALING_BYTES_PER_SECOND": ("SIGNALING_BYTES_PER_SECOND", int),
     "PRAATBOX_SIGNALING_BURST_BYTES": ("SIGNALING_BURST_BYTES", int),
     "PRAATBOX_SIGNALING_MAX_HELD_SECONDS": ("SIGNALING_MAX_HELD_SECONDS", float),
+    "PRAATBOX_PASSWORD_HASHES_AT_ONCE": ("PASSWORD_HASHES_AT_ONCE", int),
     "PRAATBOX_PROXY_HOPS": ("PROXY_HOPS", int),
     "PRAATBOX_TERM_LOOKUP_LIMIT": ("TERM_LOOKUP_LIMIT", str),
     "PRAATBOX_ROOMS_OPENED_LIMIT": ("ROOMS_OPENED_LIMIT", str),
@@ -90,6 +92,7 @@ def default_settings() -> dict[str, Any]:
         "SIGNALING_BYTES_PER_SECOND": signaling_rate.BYTES_PER_SECOND,
         "SIGNALING_BURST_BYTES": signaling_rate.BURST_BYTES,
         "SIGNALING_MAX_HELD_SECONDS": signaling_rate.MAX_HELD_SECONDS,
+        "PASSWORD_HASHES_AT_ONCE": MAX_CONCURRENT_HASHES,
         # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, so
         # those headers are ignored and nobody can pick the address that limits count).
         "PROXY_HOPS": 0,
