@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install install-test system-deps run test bench vendor translations lint fuzz
+.PHONY: install install-test system-deps run test bench vendor translations lint fuzz jscheck
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,13 @@ run: install
 lint: install-test
 	$(BIN)/ruff check praatbox tests bench scripts app.py
 	$(BIN)/mypy praatbox
+
+# Type-check static/js against its JSDoc (static/jsconfig.json), where TypeScript's `tsc` is
+# installed (`npm install -g typescript`); `make test` does not need it.
+TSC ?= tsc
+jscheck:
+	@if command -v $(TSC) >/dev/null 2>&1; then $(TSC) -p static/jsconfig.json --noEmit && echo "jscheck: no type errors"; \
+	else echo "jscheck: skipped, $(TSC) not found"; fi
 
 test: install-test system-deps lint
 	sh scripts/run-tests.sh

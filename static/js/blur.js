@@ -29,6 +29,9 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7, 0, 65, 0, 253, 15, 26, 11,
 ]);
 
+/** The reasons that mean this browser cannot blur at all, rather than that blurring failed. */
+const UNSUPPORTED_REASONS = ["wasm", "webgl", "canvas"];
+
 /** Why blur failed: `reason` is "wasm", "webgl", "canvas" (unsupported), "load" or "failed". */
 export class BlurError extends Error {
   /** @param {string} reason @param {unknown} [cause] */
@@ -38,6 +41,14 @@ export class BlurError extends Error {
     this.reason = reason;
     this.cause = cause;
   }
+}
+
+/**
+ * Whether an error from createBlur() means this browser cannot blur (so trying again is no use).
+ * @param {unknown} error
+ */
+export function isUnsupported(error) {
+  return error instanceof BlurError && UNSUPPORTED_REASONS.includes(error.reason);
 }
 
 /**
@@ -60,6 +71,8 @@ export function blurUnsupportedReason() {
 
 // -- the segmenter: one per page, loaded on first use -----------------------------------------
 
+/** @typedef {import("./types").SegmentationResults} Results */
+
 /** @type {Promise<Segmenter> | null} */
 let segmenterLoading = null;
 
@@ -75,21 +88,21 @@ function loadScript(src) {
 }
 
 class Segmenter {
-  /** @param {any} solution a MediaPipe SelfieSegmentation */
+  /** @param {import("./types").SelfieSegmentation} solution */
   constructor(solution) {
     this.solution = solution;
-    /** @type {((results: any) => void) | null} who gets the results of the frame being sent */
+    /** @type {((results: Results) => void) | null} who gets the results of the frame being sent */
     this.receiver = null;
     /** One frame at a time through the graph, whoever sends it. */
     this.queue = Promise.resolve();
-    solution.onResults((/** @type {any} */ results) => {
+    solution.onResults((results) => {
       if (this.receiver) this.receiver(results);
     });
   }
 
   /**
    * Segment one frame; `draw` runs with the results while their images are still valid.
-   * @param {CanvasImageSource} image @param {(results: any) => void} draw
+   * @param {CanvasImageSource} image @param {(results: Results) => void} draw
    */
   segment(image, draw) {
     const run = async () => {
@@ -115,7 +128,8 @@ class Segmenter {
 function loadSegmenter() {
   if (!segmenterLoading) {
     segmenterLoading = (async () => {
-      const scope = /** @type {any} */ (window);
+      /** @type {typeof window & import("./types").SelfieSegmentationScope} */
+      const scope = window;
       if (!scope.SelfieSegmentation) await loadScript(LOADER_URL);
       if (!scope.SelfieSegmentation) throw new BlurError("load");
       const solution = new scope.SelfieSegmentation({ locateFile: (/** @type {string} */ file) => VENDOR_URL + file });
@@ -279,7 +293,7 @@ export class BlurredVideo {
   }
 
   /** Person sharp, background blurred, from one frame's results. */
-  composite(/** @type {any} */ results) {
+  composite(/** @type {Results} */ results) {
     if (this.stopped) return;
     const { ctx, canvas } = this;
     const { width, height } = canvas;

@@ -1,3 +1,4 @@
+// @ts-check
 // The self-test page: camera, microphone level, a test tone, and what the network allows.
 
 import { gatherCandidates, verdictOf } from "./ice-check.js";
@@ -6,15 +7,19 @@ import { openLocalMedia } from "./media.js";
 
 const MIC_HEARD_LEVEL = 0.25;
 
-const config = JSON.parse(document.getElementById("check-config").textContent);
-const strings = JSON.parse(document.getElementById("check-strings").textContent);
+/** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @type {{iceServers?: RTCIceServer[]}} */
+const config = JSON.parse($("check-config").textContent || "{}");
+/** @type {Record<string, string>} */
+const strings = JSON.parse($("check-strings").textContent || "{}");
 
 /** @type {MediaStream | null} */
 let stream = null;
 /** @type {LevelMeter | null} */
 let meter = null;
 
+/** @param {string} id @param {string} text @param {boolean} [ok] none: not known yet */
 function result(id, text, ok) {
   const element = $(id);
   element.textContent = text;
@@ -59,10 +64,12 @@ async function checkNetwork() {
   verdict.textContent = strings.testing;
   const iceServers = config.iceServers || [];
   const counts = await gatherCandidates(iceServers).catch(() => ({ host: 0, srflx: 0, relay: 0 }));
-  for (const type of ["host", "srflx", "relay"]) $(`check-count-${type}`).textContent = String(counts[type]);
+  for (const type of /** @type {const} */ (["host", "srflx", "relay"])) {
+    $(`check-count-${type}`).textContent = String(counts[type]);
+  }
   $("check-candidates").hidden = false;
   const kind = verdictOf(counts);
-  const offersRelay = iceServers.some((server) => [].concat(server.urls).some((url) => /^turns?:/.test(url)));
+  const offersRelay = iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
   let key = kind;
   if (kind === "direct" && !offersRelay) key = "directNoRelay";
   if (kind === "local" && !iceServers.length) key = "localNoServers";

@@ -1,3 +1,4 @@
+// @ts-check
 // Home page: pick a suggested word, change language without a extra click.
 
 import { forgetPendingTerms, rememberPendingTerms } from "./terms-memory.js";
@@ -31,6 +32,7 @@ document.addEventListener("click", (event) => {
     forgetPendingTerms();
     return;
   }
+  /** @param {string} id */
   const value = (id) => /** @type {HTMLInputElement | null} */ (document.getElementById(id))?.value || "";
   rememberPendingTerms([value("term-name"), value("term-location"), value("term-word")]);
 });

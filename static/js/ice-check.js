@@ -1,9 +1,13 @@
+// @ts-check
 // What kind of connection this network allows: gather ICE candidates against the configured
 // STUN/TURN servers, without calling anyone. No DOM lookups here.
 
 const GATHER_TIMEOUT_MS = 10000;
 
-/** The candidate type ("host", "srflx", "prflx", "relay") from the object or its SDP line. */
+/**
+ * The candidate type ("host", "srflx", "prflx", "relay") from the object or its SDP line.
+ * @param {RTCIceCandidate} candidate
+ */
 function typeOf(candidate) {
   if (candidate.type) return candidate.type;
   const match = / typ (\w+)/.exec(candidate.candidate || "");
@@ -47,6 +51,7 @@ export async function gatherCandidates(iceServers, timeoutMs = GATHER_TIMEOUT_MS
  *   unless both sides sit behind strict firewalls.
  * - "local": only this device's own addresses: direct calls on the same network.
  * - "none": WebRTC is blocked.
+ * @param {{host: number, srflx: number, relay: number}} counts
  */
 export function verdictOf(counts) {
   if (counts.relay) return "relay";

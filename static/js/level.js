@@ -1,3 +1,4 @@
+// @ts-check
 // Microphone level from a WebAudio AnalyserNode, and a short test tone. No DOM lookups here.
 
 const LEVEL_INTERVAL_MS = 100;
@@ -6,11 +7,16 @@ const TONE_HZ = 440;
 const TONE_SECONDS = 1.2;
 
 function newContext() {
-  const Context = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
+  /** @type {typeof window & {webkitAudioContext?: typeof AudioContext}} */
+  const scope = window;
+  const Context = scope.AudioContext || scope.webkitAudioContext;
   return new Context();
 }
 
-/** Browsers start audio suspended until the person interacts: resume on the first gesture. */
+/**
+ * Browsers start audio suspended until the person interacts: resume on the first gesture.
+ * @param {AudioContext} context
+ */
 function resumeOnGesture(context) {
   if (context.state !== "suspended") return;
   context.resume().catch(() => undefined);

@@ -1,10 +1,14 @@
+// @ts-check
 // Camera and microphone access, with the reason when it fails. No DOM lookups here.
 
 const VIDEO_CONSTRAINTS = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
 
-/** Map a getUserMedia error to what we tell the user. */
+/**
+ * Map a getUserMedia error to what we tell the user.
+ * @param {unknown} error
+ */
 function problemOf(error) {
-  switch (error && error.name) {
+  switch (error instanceof Error && error.name) {
     case "NotAllowedError":
     case "SecurityError":
       return "denied";
@@ -18,7 +22,7 @@ function problemOf(error) {
 
 /**
  * Open camera and microphone (the chosen devices, if any), falling back to whichever works.
- * @param {{audioId?: string, videoId?: string}} [choice] device ids from enumerateDevices()
+ * @param {import("./types").DeviceChoice} [choice]
  * @returns {Promise<{stream: MediaStream | null, problem: string | null}>}
  */
 export async function openLocalMedia(choice = {}) {

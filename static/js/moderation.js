@@ -1,34 +1,34 @@
+// @ts-check
 // The counsellor's controls: knock notices, the password / waiting-room panel, end for all.
+// Works inside the elements it is given; a client's page has only `knocks`.
 
 /**
- * @typedef {{send: (message: object) => void, strings: Record<string, string>,
+ * @typedef {{send: (message: import("./types").ClientMessage) => void, strings: Record<string, string>,
  *            onLocked: () => void}} ModerationOptions
  */
 
 export class ModeratorControls {
-  /** @param {ModerationOptions} options */
-  constructor({ send, strings, onLocked }) {
+  /** @param {import("./types").ModerationElements} ui @param {ModerationOptions} options */
+  constructor({ knocks, panel, panelButton, waitingRoom, endForAll }, { send, strings, onLocked }) {
     this.send = send;
     this.strings = strings;
-    this.knocks = /** @type {HTMLElement} */ (document.getElementById("knocks"));
-    this.panel = document.getElementById("moderator-panel");
-    this.panelButton = document.getElementById("add-password");
-    this.waitingRoom = /** @type {HTMLInputElement | null} */ (document.getElementById("waiting-room-toggle"));
-    const endForAll = document.getElementById("end-for-all");
-    if (this.panelButton) this.panelButton.addEventListener("click", () => this.openPanel());
+    this.knocks = knocks;
+    this.panel = panel;
+    this.panelButton = panelButton;
+    this.waitingRoom = waitingRoom;
+    if (panelButton) panelButton.addEventListener("click", () => this.openPanel());
     if (endForAll) endForAll.addEventListener("click", () => send({ type: "end" }));
-    if (this.waitingRoom) {
-      const toggle = this.waitingRoom;
-      toggle.addEventListener("change", () => send({ type: "waiting-room", on: toggle.checked }));
+    if (waitingRoom) {
+      waitingRoom.addEventListener("change", () => send({ type: "waiting-room", on: waitingRoom.checked }));
     }
     // The password form is an HTMX partial: after a save it reports the new lock state.
     document.body.addEventListener("htmx:afterSwap", () => {
-      const lockState = document.querySelector("#password-form .lock-state");
+      const lockState = panel && panel.querySelector("#password-form .lock-state");
       if (lockState && lockState.getAttribute("data-locked") === "true") onLocked();
     });
   }
 
-  /** A prominent "someone wants to join" with Admit / Deny. */
+  /** A prominent "someone wants to join" with Admit / Deny. @param {string} peerId */
   showKnock(peerId) {
     if (this.knockOf(peerId)) return;
     const notice = document.createElement("div");
@@ -54,26 +54,33 @@ export class ModeratorControls {
     this.knocks.append(notice);
   }
 
+  /** @param {string} peerId */
   removeKnock(peerId) {
     const notice = this.knockOf(peerId);
     if (notice) notice.remove();
   }
 
+  /** @param {string} peerId */
   knockOf(peerId) {
     return this.knocks.querySelector(`.knock[data-peer="${CSS.escape(peerId)}"]`);
   }
 
-  /** Open, close (or with no argument toggle) the password panel; focus its input when open. */
+  /**
+   * Open, close (or with no argument toggle) the password panel; focus its input when open.
+   * @param {boolean} [open]
+   */
   openPanel(open) {
     if (!this.panel || !this.panelButton) return;
     this.panel.hidden = open === undefined ? !this.panel.hidden : !open;
     this.panelButton.setAttribute("aria-expanded", String(!this.panel.hidden));
     if (!this.panel.hidden) {
-      const input = document.getElementById("password-set-input");
+      // Looked up each time: HTMX replaces the form after every save.
+      const input = /** @type {HTMLInputElement | null} */ (this.panel.querySelector("#password-set-input"));
       if (input) input.focus();
     }
   }
 
+  /** @param {boolean} on */
   setWaitingRoom(on) {
     if (this.waitingRoom) this.waitingRoom.checked = on;
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // One peer-to-peer connection, with "perfect negotiation" (webrtc/samples). No UI code here.
 
 export class PeerLink {
@@ -19,6 +20,7 @@ export class PeerLink {
       iceTransportPolicy: options.iceTransportPolicy || "all",
     });
     this.pc = pc;
+    /** @type {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} */
     this.senders = { audio: null, video: null };
     this.localStream = options.localStream;
     this.attachLocal(options.localStream);
@@ -48,9 +50,12 @@ export class PeerLink {
     };
   }
 
-  /** Send our camera and microphone, or ask to receive only when we have none. */
+  /**
+   * Send our camera and microphone, or ask to receive only when we have none.
+   * @param {MediaStream | null} stream
+   */
   attachLocal(stream) {
-    for (const kind of ["audio", "video"]) {
+    for (const kind of /** @type {const} */ (["audio", "video"])) {
       const track = stream ? stream.getTracks().find((t) => t.kind === kind) : undefined;
       if (track) {
         this.senders[kind] = this.pc.addTrack(track, /** @type {MediaStream} */ (stream));
@@ -60,7 +65,10 @@ export class PeerLink {
     }
   }
 
-  /** Swap the outgoing video (blur, screen share) without renegotiating. */
+  /**
+   * Swap the outgoing video (blur, screen share) without renegotiating.
+   * @param {MediaStreamTrack | null} track
+   */
   async replaceVideo(track) {
     if (!this.senders.video && track) this.startSendingVideo();
     if (this.senders.video) await this.senders.video.replaceTrack(track);
@@ -68,7 +76,9 @@ export class PeerLink {
 
   /** We came without a camera but share a screen: make the receive-only video m-line send too. */
   startSendingVideo() {
-    const transceiver = this.pc.getTransceivers().find((t) => t.receiver.track.kind === "video" && !t.stopped);
+    const transceiver = this.pc
+      .getTransceivers()
+      .find((t) => t.receiver.track.kind === "video" && t.currentDirection !== "stopped");
     if (!transceiver) return;
     transceiver.direction = "sendrecv"; // renegotiates through onnegotiationneeded
     // Keep the new video in the same stream as our audio, so the other side shows one tile.
@@ -76,10 +86,13 @@ export class PeerLink {
     this.senders.video = transceiver.sender;
   }
 
-  /** Apply an offer, answer or ICE candidate from the other side. */
+  /**
+   * Apply an offer, answer or ICE candidate from the other side.
+   * @param {import("./types").PeerSignal} data
+   */
   async handleSignal(data) {
     const pc = this.pc;
-    if (data.description) {
+    if ("description" in data && data.description) {
       const description = data.description;
       const readyForOffer =
         !this.makingOffer && (pc.signalingState === "stable" || this.settingRemoteAnswer);

@@ -1,3 +1,4 @@
+// @ts-check
 // The preview before entering a room: self view, device pickers, microphone level, mute and
 // camera toggles, and plain help when a device fails. The page hands in its elements.
 
@@ -19,6 +20,7 @@ import { listDevices, openLocalMedia } from "./media.js";
  * @property {HTMLButtonElement} [blurToggle]
  */
 
+/** @type {Record<string, string>} */
 const PROBLEM_STRINGS = {
   denied: "previewDenied",
   missing: "previewMissing",
@@ -31,7 +33,7 @@ export class Preview {
   /**
    * @param {PreviewElements} ui
    * @param {Record<string, string>} strings
-   * @param {{audioId?: string, videoId?: string}} [choice] devices chosen earlier in this tab
+   * @param {import("./types").DeviceChoice} [choice] devices chosen earlier in this tab
    */
   constructor(ui, strings, choice = {}) {
     this.ui = ui;
@@ -54,7 +56,7 @@ export class Preview {
   /**
    * Show the preview and open the devices; resolve with the stream once the person enters.
    * The call takes over a running blur (`blurred`) as it is.
-   * @returns {Promise<{stream: MediaStream | null, problem: string | null, blurred: import("./blur.js").BlurredVideo | null, choice: {audioId?: string, videoId?: string}}>}
+   * @returns {Promise<{stream: MediaStream | null, problem: string | null, blurred: import("./blur.js").BlurredVideo | null, choice: import("./types").DeviceChoice}>}
    */
   run() {
     const { ui } = this;
@@ -86,7 +88,10 @@ export class Preview {
     });
   }
 
-  /** (Re-)open the chosen devices; the old tracks stop first, as phones allow one camera at a time. */
+  /**
+   * (Re-)open the chosen devices; the old tracks stop first, as phones allow one camera at a time.
+   * @param {import("./types").DeviceChoice} choice
+   */
   async open(choice) {
     const { ui } = this;
     ui.enter.disabled = true;
@@ -133,9 +138,11 @@ export class Preview {
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
       button.textContent = strings.blurLoading;
+      /** @type {typeof import("./blur.js") | null} */
+      let blur = null;
       try {
-        const { createBlur } = await import("./blur.js");
-        const blurred = await createBlur(camera);
+        blur = await import("./blur.js");
+        const blurred = await blur.createBlur(camera);
         if (this.wantBlur && this.stream && this.stream.getVideoTracks()[0] === camera) {
           this.blurred = blurred;
           blurred.track.enabled = this.cameraOn;
@@ -145,8 +152,7 @@ export class Preview {
       } catch (error) {
         console.warn(error);
         this.wantBlur = false;
-        const unsupported = ["wasm", "webgl", "canvas"].includes(error && error.reason);
-        ui.problem.textContent = strings[unsupported ? "blurUnsupported" : "blurFailed"];
+        ui.problem.textContent = strings[blur && blur.isUnsupported(error) ? "blurUnsupported" : "blurFailed"];
         ui.problem.hidden = false;
       }
       button.removeAttribute("aria-busy");
@@ -163,7 +169,7 @@ export class Preview {
   /** List the devices; select the ones in use. Names are only known once access was granted. */
   async fillPickers() {
     const { cameras, microphones } = await listDevices();
-    const inUse = (kind) => {
+    const inUse = (/** @type {string} */ kind) => {
       const track = this.stream && this.stream.getTracks().find((t) => t.kind === kind);
       return track ? track.getSettings().deviceId || "" : "";
     };

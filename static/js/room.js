@@ -1,5 +1,8 @@
-// The call page: wires media, signaling, peer links and the parts of the page together.
+// @ts-check
+// The call page: the only module here that looks up the page's elements; it wires media,
+// signaling, peer links and the parts of the page together.
 
+import { installDebugApi } from "./debug-api.js";
 import { enterThroughPreview, forgetEntry } from "./entry.js";
 import { GroupSession } from "./group.js";
 import { initInvite } from "./invite.js";
@@ -8,44 +11,49 @@ import { PeerLink } from "./peer.js";
 import { initScreenShare } from "./screenshare.js";
 import { SecurityStatus, securityState } from "./security-status.js";
 import { Signaling } from "./signaling.js";
-import { summarise } from "./stats.js";
+import { summariseCall } from "./stats.js";
+import { RemoteTiles } from "./tiles.js";
 
 const STATUS_INTERVAL_MS = 1000;
+/** @type {Record<string, string>} */
+const MEDIA_PROBLEM_STRINGS = {
+  denied: "mediaDenied",
+  missing: "mediaMissing",
+  busy: "mediaBusy",
+  insecure: "mediaMissing",
+};
 
-const config = JSON.parse(document.getElementById("room-config").textContent);
-const strings = JSON.parse(document.getElementById("room-strings").textContent);
+/** @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const optional = (id) => document.getElementById(id);
+/** @type {import("./types").RoomConfig} */
+const config = JSON.parse($("room-config").textContent || "{}");
+/** @type {Record<string, string>} */
+const strings = JSON.parse($("room-strings").textContent || "{}");
 
+/** @type {import("./types").CallState} */
 const state = {
   joined: false,
   self: null,
   moderator: Boolean(config.moderator),
   locked: $("lock-label").dataset.locked === "true",
-  /** "p2p", "group" (through the relay) or "mesh" (direct to everyone: no relay available) */
   mode: "p2p",
   ended: false,
-  /** @type {MediaStream | null} */
   localStream: null,
-  /** @type {Set<string>} the other participants */
   peers: new Set(),
-  /** @type {Map<string, PeerLink>} direct connections (p2p and mesh) */
   links: new Map(),
-  /** @type {GroupSession | null} the connection to the relay (group) */
   group: null,
-  /** @type {import("./blur.js").BlurredVideo | null} our blurred picture, while blur is on */
+  screenShare: null,
   blur: null,
 };
 
 /** @type {Signaling} */
 let signaling;
-/** @type {import("./screenshare.js").ScreenShare | null} null: this browser cannot share */
-let screenShare = null;
 /** @type {ReturnType<typeof initInvite> | null} the counsellor's invite panel */
 let invite = null;
 /** @type {ModeratorControls} */
 let moderation;
 
+/** @param {string} text */
 function announce(text) {
   const item = document.createElement("p");
   item.className = "notice";
@@ -54,53 +62,37 @@ function announce(text) {
   window.setTimeout(() => item.remove(), 8000);
 }
 
-const status = new SecurityStatus({ strings, announce });
+const status = new SecurityStatus(
+  {
+    badge: $("security-status"),
+    label: $("security-label"),
+    safety: /** @type {HTMLDetailsElement} */ ($("safety")),
+    words: $("safety-words"),
+    problem: $("safety-problem"),
+  },
+  { strings, announce },
+);
 
+const tiles = new RemoteTiles($("stage"), {
+  strings,
+  canKick: () => state.moderator,
+  onKick: (peerId) => signaling.send({ type: "kick", peer: peerId }),
+});
+
+/** @param {string | null} problem */
 function showMediaProblem(problem) {
-  const key = { denied: "mediaDenied", missing: "mediaMissing", busy: "mediaBusy", insecure: "mediaMissing" }[problem];
+  const key = problem && MEDIA_PROBLEM_STRINGS[problem];
   if (key) showProblem(strings[key]);
 }
 
+/** @param {string} text */
 function showProblem(text) {
   const box = $("media-problem");
   box.textContent = text;
   box.hidden = false;
 }
 
-// -- remote tiles -----------------------------------------------------------------------------
-
-function tileFor(peerId) {
-  let tile = document.querySelector(`.tile[data-peer="${CSS.escape(peerId)}"]`);
-  if (tile) return tile;
-  tile = document.createElement("div");
-  tile.className = "tile";
-  tile.dataset.peer = peerId;
-  const video = document.createElement("video");
-  video.autoplay = true;
-  video.playsInline = true;
-  video.dataset.testid = "remote-video";
-  video.dataset.peer = peerId;
-  video.setAttribute("aria-label", strings.remoteVideo);
-  tile.append(video);
-  if (state.moderator) {
-    const kick = document.createElement("button");
-    kick.type = "button";
-    kick.className = "kick";
-    kick.dataset.testid = "kick";
-    kick.textContent = strings.kick;
-    kick.addEventListener("click", () => signaling.send({ type: "kick", peer: peerId }));
-    tile.append(kick);
-  }
-  $("stage").append(tile);
-  return tile;
-}
-
-function playWithSound(video) {
-  video.play().catch(() => {
-    // Autoplay with sound was refused: the controls let one tap start it.
-    video.controls = true;
-  });
-}
+// -- the other participants -----------------------------------------------------------------
 
 function updatePresence() {
   $("alone").hidden = state.peers.size > 0;
@@ -108,23 +100,17 @@ function updatePresence() {
   if (invite) invite.peersChanged(state.peers.size);
 }
 
-function showStream(peerId, stream) {
-  const video = /** @type {HTMLVideoElement} */ (tileFor(peerId).querySelector("video"));
-  if (video.srcObject !== stream) {
-    video.srcObject = stream;
-    playWithSound(video);
-  }
-}
-
+/** @param {string} peerId */
 function addPeer(peerId) {
   if (!state.peers.has(peerId)) {
     state.peers.add(peerId);
-    tileFor(peerId);
+    tiles.tileFor(peerId);
     updatePresence();
   }
   if (state.mode !== "group") linkTo(peerId);
 }
 
+/** @param {string} peerId */
 function linkTo(peerId) {
   const existing = state.links.get(peerId);
   if (existing) return existing;
@@ -135,20 +121,20 @@ function linkTo(peerId) {
     iceTransportPolicy: config.iceTransportPolicy,
     localStream: outgoingStream(),
     sendSignal: (data) => signaling.signal(peerId, data),
-    onStream: (stream) => showStream(peerId, stream),
+    onStream: (stream) => tiles.show(peerId, stream),
     onConnectionState: () => refreshSecurityStatus(),
   });
   state.links.set(peerId, link);
   return link;
 }
 
+/** @param {string} peerId */
 function removePeer(peerId) {
   const link = state.links.get(peerId);
   if (link) link.close();
   state.links.delete(peerId);
   state.peers.delete(peerId);
-  const tile = document.querySelector(`.tile[data-peer="${CSS.escape(peerId)}"]`);
-  if (tile) tile.remove();
+  tiles.remove(peerId);
   updatePresence();
   refreshSecurityStatus();
 }
@@ -161,12 +147,9 @@ function openGroup() {
     localStream: outgoingStream(),
     iceServers: config.iceServers,
     onRemoteStream: (peerId, stream) => {
-      if (state.peers.has(peerId)) showStream(peerId, stream);
+      if (state.peers.has(peerId)) tiles.show(peerId, stream);
     },
-    onRemoteGone: (peerId) => {
-      const video = document.querySelector(`.tile[data-peer="${CSS.escape(peerId)}"] video`);
-      if (video) /** @type {HTMLVideoElement} */ (video).srcObject = null;
-    },
+    onRemoteGone: (peerId) => tiles.clear(peerId),
     onConnectionState: (connectionState) => {
       if (connectionState === "failed") showProblem(strings.groupFailed);
       refreshSecurityStatus();
@@ -180,7 +163,10 @@ function closeGroup() {
   state.group = null;
 }
 
-/** Switch between direct connections and the relay, as the server decided; say so. */
+/**
+ * Switch between direct connections and the relay, as the server decided; say so.
+ * @param {"p2p" | "group" | "mesh"} mode
+ */
 function setMode(mode) {
   const previous = state.mode;
   state.mode = mode;
@@ -199,22 +185,10 @@ function setMode(mode) {
 
 // -- what the connections really do ----------------------------------------------------------
 
-async function mediaSummary() {
-  const media = {};
-  for (const [peerId, link] of state.links) media[peerId] = await summarise(link.pc);
-  const group = state.group;
-  if (group) {
-    // Per publisher (from the m-lines the relay tagged with their id), and the whole connection.
-    for (const peerId of state.peers) media[peerId] = await summarise(group.pc, group.midsOf(peerId));
-    media.relay = await summarise(group.pc);
-  }
-  return media;
-}
-
 /** Derive the security status and the safety words from what the connections really use. */
 async function refreshSecurityStatus() {
   if (state.ended) return;
-  const media = await mediaSummary();
+  const media = await summariseCall(state);
   const links = [...state.links.values()];
   await status.showSafetyWords(links.length === 1 && state.mode === "p2p" ? links[0].pc : null);
   status.show(securityState(media, state.mode, links.length), state.mode);
@@ -222,7 +196,10 @@ async function refreshSecurityStatus() {
 
 // -- leaving ---------------------------------------------------------------------------------
 
-/** Stop everything and show one of the closing panels (ended, kicked, denied). */
+/**
+ * Stop everything and show one of the closing panels (ended, kicked, denied).
+ * @param {string} panelId @param {string} [title]
+ */
 function finish(panelId, title) {
   if (state.ended) return;
   state.ended = true;
@@ -230,7 +207,7 @@ function finish(panelId, title) {
   for (const link of state.links.values()) link.close();
   state.links.clear();
   closeGroup();
-  if (screenShare) screenShare.stop();
+  if (state.screenShare) state.screenShare.stop();
   if (invite) invite.hide();
   if (state.blur) state.blur.stop();
   if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
@@ -247,6 +224,7 @@ function finish(panelId, title) {
 
 // -- the counsellor's controls ---------------------------------------------------------------
 
+/** @param {boolean} locked */
 function setLocked(locked) {
   state.locked = locked;
   const label = $("lock-label");
@@ -256,26 +234,39 @@ function setLocked(locked) {
 }
 
 function wireControls() {
-  screenShare = initScreenShare(
+  state.screenShare = initScreenShare(
     { button: /** @type {HTMLButtonElement} */ ($("screen-share")), banner: $("screen-share-banner"),
       stopButton: /** @type {HTMLButtonElement} */ ($("screen-share-stop")) },
     { sendVideo: async () => useOutgoingVideo(), announce, strings },
   );
-  const invitePanel = optional("invite");
-  moderation = new ModeratorControls({ send: (message) => signaling.send(message), strings, onLocked: () => setLocked(true) });
+  const invitePanel = document.getElementById("invite");
+  moderation = new ModeratorControls(
+    {
+      knocks: $("knocks"),
+      panel: document.getElementById("moderator-panel"),
+      panelButton: document.getElementById("add-password"),
+      waitingRoom: /** @type {HTMLInputElement | null} */ (document.getElementById("waiting-room-toggle")),
+      endForAll: document.getElementById("end-for-all"),
+    },
+    { send: (message) => signaling.send(message), strings, onLocked: () => setLocked(true) },
+  );
   if (invitePanel) invite = initInvite(invitePanel, { announce, openPasswordForm: () => moderation.openPanel(true) });
   $("hangup").addEventListener("click", () => {
     signaling.send({ type: "hangup" });
     forgetEntry(config.roomId);
     finish("ended", strings.youLeft);
   });
-  $("mic-toggle").addEventListener("click", (event) => toggleTrack(event.currentTarget, "audio", "mute", "unmute"));
-  $("camera-toggle").addEventListener("click", (event) =>
-    toggleTrack(event.currentTarget, "video", "cameraOff", "cameraOn"),
-  );
+  const micToggle = $("mic-toggle");
+  const cameraToggle = $("camera-toggle");
+  micToggle.addEventListener("click", () => toggleTrack(micToggle, "audio", "mute", "unmute"));
+  cameraToggle.addEventListener("click", () => toggleTrack(cameraToggle, "video", "cameraOff", "cameraOn"));
   $("blur-toggle").addEventListener("click", () => toggleBlur());
 }
 
+/**
+ * @param {HTMLElement} button @param {"audio" | "video"} kind
+ * @param {string} offLabel @param {string} onLabel string keys
+ */
 function toggleTrack(button, kind, offLabel, onLabel) {
   if (!state.localStream) return;
   const tracks = state.localStream.getTracks().filter((track) => track.kind === kind);
@@ -288,10 +279,9 @@ function toggleTrack(button, kind, offLabel, onLabel) {
 
 // -- background blur (static/js/blur.js, loaded with MediaPipe on first use) -------------------
 
-const BLUR_UNSUPPORTED = new Set(["wasm", "webgl", "canvas"]);
-
 /** What we send: the shared screen while sharing (with our microphone), else our picture. */
 function outgoingStream() {
+  const screenShare = state.screenShare;
   if (!screenShare || !screenShare.track) return pictureStream();
   const audio = state.localStream ? state.localStream.getAudioTracks() : [];
   return new MediaStream([...audio, screenShare.track]);
@@ -318,7 +308,10 @@ function showBlurButton() {
   button.textContent = strings[state.blur ? "blurOff" : "blurOn"];
 }
 
-/** Take over a blurred picture someone else started (the preview step), or switch blur off. */
+/**
+ * Take over a blurred picture someone else started (the preview step), or switch blur off.
+ * @param {import("./blur.js").BlurredVideo | null} blurred
+ */
 function adoptBlur(blurred) {
   if (state.blur && state.blur !== blurred) state.blur.stop();
   state.blur = blurred;
@@ -346,9 +339,11 @@ async function toggleBlur() {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   button.textContent = strings.blurLoading;
+  /** @type {typeof import("./blur.js") | null} */
+  let blur = null;
   try {
-    const { createBlur } = await import("./blur.js");
-    const blurred = await createBlur(camera);
+    blur = await import("./blur.js");
+    const blurred = await blur.createBlur(camera);
     if (state.ended) blurred.stop();
     else {
       adoptBlur(blurred);
@@ -356,7 +351,7 @@ async function toggleBlur() {
     }
   } catch (error) {
     console.warn(error);
-    showProblem(strings[BLUR_UNSUPPORTED.has(error && error.reason) ? "blurUnsupported" : "blurFailed"]);
+    showProblem(strings[blur && blur.isUnsupported(error) ? "blurUnsupported" : "blurFailed"]);
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
@@ -366,6 +361,7 @@ async function toggleBlur() {
 
 // -- signaling -------------------------------------------------------------------------------
 
+/** @type {import("./server-messages").ServerHandlers} */
 const handlers = {
   welcome(message) {
     state.self = message.self;
@@ -376,7 +372,7 @@ const handlers = {
     setLocked(message.locked);
     message.peers.forEach(addPeer);
     if (message.mode === "group") setMode("group");
-    (message.knocking || []).forEach((peerId) => moderation.showKnock(peerId));
+    for (const peerId of message.knocking || []) moderation.showKnock(peerId);
     moderation.setWaitingRoom(message.waitingRoom);
     refreshSecurityStatus();
   },
@@ -399,12 +395,14 @@ const handlers = {
   },
   signal(message) {
     if (message.from === "relay") {
-      if (state.group) state.group.handleSignal(message.data);
+      const data = /** @type {import("./group.js").RelaySignal} */ (message.data);
+      if (state.group) state.group.handleSignal(data);
       return;
     }
     addPeer(message.from);
     const link = state.links.get(message.from);
-    if (link) link.handleSignal(message.data).catch((error) => console.warn(error));
+    const data = /** @type {import("./types").PeerSignal} */ (message.data);
+    if (link) link.handleSignal(data).catch((error) => console.warn(error));
   },
   knocking() {
     $("knocking").hidden = false;
@@ -456,28 +454,12 @@ function connectSignaling() {
   return signaling.connect();
 }
 
-window.praatbox = {
-  async state() {
-    return {
-      joined: state.joined,
-      self: state.self,
-      moderator: state.moderator,
-      locked: state.locked,
-      mode: state.mode === "group" ? "group" : "p2p",
-      participants: [state.self, ...state.peers].filter(Boolean),
-      media: await mediaSummary(),
-      e2ee: state.mode !== "group",
-      meshFallback: state.mode === "mesh",
-      safetyWords: status.safetyWords,
-      screenSharing: Boolean(screenShare && screenShare.sharing),
-      recording: false,
-      streaming: false,
-      blur: Boolean(state.blur && state.blur.producing),
-    };
-  },
-};
+installDebugApi(state, () => status.safetyWords);
 
-/** Make an in-call toggle show what the preview left it at (muted stays muted). */
+/**
+ * Make an in-call toggle show what the preview left it at (muted stays muted).
+ * @param {string} id @param {"audio" | "video"} kind @param {string} offLabel @param {string} onLabel
+ */
 function syncToggle(id, kind, offLabel, onLabel) {
   const tracks = state.localStream ? state.localStream.getTracks().filter((track) => track.kind === kind) : [];
   const enabled = !tracks.length || tracks.some((track) => track.enabled);
@@ -487,7 +469,24 @@ function syncToggle(id, kind, offLabel, onLabel) {
 
 async function main() {
   wireControls();
-  const { stream, problem, blurred } = await enterThroughPreview(config, strings);
+  const entry = {
+    preview: {
+      section: $("preview"),
+      video: /** @type {HTMLVideoElement} */ ($("preview-video")),
+      cameraSelect: /** @type {HTMLSelectElement} */ ($("camera-select")),
+      micSelect: /** @type {HTMLSelectElement} */ ($("mic-select")),
+      level: /** @type {HTMLMeterElement} */ ($("mic-level")),
+      micToggle: /** @type {HTMLButtonElement} */ ($("preview-mic-toggle")),
+      cameraToggle: /** @type {HTMLButtonElement} */ ($("preview-camera-toggle")),
+      problem: $("preview-problem"),
+      retry: /** @type {HTMLButtonElement} */ ($("preview-retry")),
+      enter: /** @type {HTMLButtonElement} */ ($("preview-enter")),
+      blurToggle: /** @type {HTMLButtonElement} */ ($("preview-blur-toggle")),
+    },
+    room: $("room"),
+    firstControl: $("mic-toggle"),
+  };
+  const { stream, problem, blurred } = await enterThroughPreview(entry, config, strings);
   state.localStream = stream;
   if (stream) /** @type {HTMLVideoElement} */ ($("local-video")).srcObject = stream;
   syncToggle("mic-toggle", "audio", "mute", "unmute");

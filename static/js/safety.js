@@ -1,3 +1,4 @@
+// @ts-check
 // Safety words: four groups of digits both sides derive from the two DTLS fingerprints in use. If
 // someone sat in the middle, each side would see a different certificate and so different digits.
 //

@@ -19,7 +19,7 @@ export class ScreenShare {
    * @param {object} options
    * @param {(track: MediaStreamTrack | null) => Promise<void>} options.sendVideo null: the camera
    * @param {(sharing: boolean) => void} [options.onChange]
-   * @param {(error: Error) => void} [options.onError]
+   * @param {(error: unknown) => void} [options.onError]
    */
   constructor({ sendVideo, onChange = () => {}, onError = () => {} }) {
     this.sendVideo = sendVideo;

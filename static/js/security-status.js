@@ -1,4 +1,6 @@
+// @ts-check
 // The security status badge and the safety words, both derived from live getStats().
+// Works inside the elements it is given.
 
 import { safetyWords } from "./safety.js";
 import { fingerprints } from "./stats.js";
@@ -20,23 +22,28 @@ export function securityState(media, mode, linkCount) {
 
 export class SecurityStatus {
   /**
+   * @param {import("./types").SecurityElements} ui
    * @param {{strings: Record<string, string>, announce: (text: string) => void}} options
    */
-  constructor({ strings, announce }) {
+  constructor({ badge, label, safety, words, problem }, { strings, announce }) {
     this.strings = strings;
     this.announce = announce;
     this.shown = "waiting|";
-    this.badge = /** @type {HTMLElement} */ (document.getElementById("security-status"));
-    this.label = /** @type {HTMLElement} */ (document.getElementById("security-label"));
-    this.safety = /** @type {HTMLElement} */ (document.getElementById("safety"));
-    this.words = /** @type {HTMLElement} */ (document.getElementById("safety-words"));
-    this.problem = /** @type {HTMLElement} */ (document.getElementById("safety-problem"));
+    this.badge = badge;
+    this.label = label;
+    this.safety = safety;
+    this.words = words;
+    this.problem = problem;
     /** @type {string[]} */
     this.safetyWords = [];
     this.safetyKey = "";
   }
 
-  /** Show the state (with "mesh" as its label when no relay was available) and announce changes. */
+  /**
+   * Show the state (with "mesh" as its label when no relay was available) and announce changes.
+   * @param {string} next what securityState() said
+   * @param {string} mode "p2p", "mesh" or "group"
+   */
   show(next, mode) {
     const label = mode === "mesh" && next !== "connecting" ? "mesh" : next;
     if (`${next}|${label}` === this.shown) return;
@@ -54,6 +61,7 @@ export class SecurityStatus {
    */
   async showSafetyWords(pc) {
     let key = "";
+    /** @type {string[]} */
     let words = [];
     try {
       const pair = pc ? await fingerprints(pc) : null;

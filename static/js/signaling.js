@@ -1,3 +1,4 @@
+// @ts-check
 // Signaling over the room's WebSocket (wire format: docs/signaling.md). No DOM code here.
 
 const PING_INTERVAL_MS = 20000;
@@ -6,7 +7,7 @@ export class Signaling {
   /** @param {string} url */
   constructor(url) {
     this.url = url;
-    /** @type {Record<string, (message: any) => void>} */
+    /** @type {Record<string, (message: any) => void>} by type; messages are the server's JSON */
     this.handlers = {};
     /** @type {((event: CloseEvent) => void) | null} */
     this.onclose = null;
@@ -15,7 +16,10 @@ export class Signaling {
     this.pingTimer = 0;
   }
 
-  /** Register the handler for one message type. */
+  /**
+   * Register the handler for one message type.
+   * @param {string} type @param {(message: any) => void} handler gets the message as parsed JSON
+   */
   on(type, handler) {
     this.handlers[type] = handler;
   }
@@ -47,12 +51,18 @@ export class Signaling {
     });
   }
 
-  /** Send one message if the socket is open. */
+  /**
+   * Send one message if the socket is open.
+   * @param {import("./types").ClientMessage} message
+   */
   send(message) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
-  /** Send offer/answer/candidate data to one participant (or "relay"). */
+  /**
+   * Send offer/answer/candidate data to one participant (or "relay").
+   * @param {string} to @param {object} data
+   */
   signal(to, data) {
     this.send({ type: "signal", to, data });
   }

@@ -1,10 +1,10 @@
+// @ts-check
 // Read what a peer connection really does from live getStats(): never assume a figure.
 
 /**
  * @param {RTCPeerConnection} pc
  * @param {Set<string>} [mids] count only what arrives on these m-lines (one relay publisher)
- * @returns {Promise<{framesDecoded: number, videoBytesReceived: number, audioBytesReceived: number,
- *                    candidateType: string | null, connectionState: string}>}
+ * @returns {Promise<import("./types").MediaSummary>}
  */
 export async function summarise(pc, mids) {
   const report = await pc.getStats();
@@ -13,9 +13,10 @@ export async function summarise(pc, mids) {
   let framesDecoded = 0;
   let videoBytesReceived = 0;
   let audioBytesReceived = 0;
+  /** @type {RTCIceCandidatePairStats | null} */
   let pair = null;
-  report.forEach((entry) => {
-    if (entry.type === "inbound-rtp" && mids && !mids.has(entry.mid)) return;
+  for (const entry of report.values()) {
+    if (entry.type === "inbound-rtp" && mids && !mids.has(entry.mid)) continue;
     if (entry.type === "inbound-rtp" && entry.kind === "video") {
       framesDecoded += entry.framesDecoded || 0;
       videoBytesReceived += entry.bytesReceived || 0;
@@ -24,7 +25,7 @@ export async function summarise(pc, mids) {
     } else if (entry.type === "transport" && entry.selectedCandidatePairId) {
       pair = byId.get(entry.selectedCandidatePairId) || pair;
     }
-  });
+  }
   let candidateType = null;
   if (pair) {
     const local = byId.get(pair.localCandidateId);
@@ -62,9 +63,29 @@ export async function fingerprints(pc) {
   return null;
 }
 
-/** The sha-256 fingerprint in the remote description, as getStats() would write it. */
+/**
+ * The sha-256 fingerprint in the remote description, as getStats() would write it.
+ * @param {RTCPeerConnection} pc
+ */
 function negotiatedFingerprint(pc) {
   const sdp = pc.currentRemoteDescription ? pc.currentRemoteDescription.sdp : "";
   const match = /^a=fingerprint:sha-256 ([0-9A-Fa-f:]+)/m.exec(sdp);
   return match ? match[1].toUpperCase() : null;
+}
+
+/**
+ * Every connection of a call, by peer id; in group mode one entry per publisher plus "relay".
+ * @param {Pick<import("./types").CallState, "links" | "group" | "peers">} call the call as it is now
+ */
+export async function summariseCall(call) {
+  /** @type {Record<string, import("./types").MediaSummary>} */
+  const media = {};
+  for (const [peerId, link] of call.links) media[peerId] = await summarise(link.pc);
+  const group = call.group;
+  if (group) {
+    // Per publisher (from the m-lines the relay tagged with their id), and the whole connection.
+    for (const peerId of call.peers) media[peerId] = await summarise(group.pc, group.midsOf(peerId));
+    media.relay = await summarise(group.pc);
+  }
+  return media;
 }

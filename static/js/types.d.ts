@@ -1,0 +1,130 @@
+// Shapes the room page's modules hand each other, for the type check only (static/jsconfig.json):
+// browsers never load this file.
+
+import type { BlurredVideo } from "./blur.js";
+import type { GroupSession } from "./group.js";
+import type { PeerLink } from "./peer.js";
+import type { PreviewElements } from "./preview.js";
+import type { ScreenShare } from "./screenshare.js";
+
+/** The room page's `room-config` JSON. */
+export interface RoomConfig {
+  roomId: string;
+  moderator?: boolean;
+  /** The person waited on the waiting screen: skip the preview. */
+  autoEnter?: boolean;
+  iceServers: RTCIceServer[];
+  iceTransportPolicy?: RTCIceTransportPolicy;
+}
+
+/** The call as room.js keeps it; the debug API reads it anew on every call. */
+export interface CallState {
+  joined: boolean;
+  self: string | null;
+  moderator: boolean;
+  locked: boolean;
+  /** "mesh": direct to everyone, no relay available. */
+  mode: "p2p" | "group" | "mesh";
+  ended: boolean;
+  localStream: MediaStream | null;
+  /** The other participants. */
+  peers: Set<string>;
+  /** Direct connections (p2p and mesh). */
+  links: Map<string, PeerLink>;
+  /** The connection to the relay (group). */
+  group: GroupSession | null;
+  /** null: this browser cannot share its screen. */
+  screenShare: ScreenShare | null;
+  /** Our blurred picture, while blur is on. */
+  blur: BlurredVideo | null;
+}
+
+/** What one connection (or one relay publisher) really does, from getStats(). */
+export interface MediaSummary {
+  framesDecoded: number;
+  videoBytesReceived: number;
+  audioBytesReceived: number;
+  candidateType: string | null;
+  connectionState: string;
+}
+
+/** Devices chosen in the preview: ids from enumerateDevices(). */
+export interface DeviceChoice {
+  audioId?: string;
+  videoId?: string;
+}
+
+/** A browser → server message (docs/signaling.md). */
+export type ClientMessage = { type: string } & Record<string, unknown>;
+
+/** A direct connection's signal: an offer or answer, or an ICE candidate (null: end of them). */
+export type PeerSignal = { description: RTCSessionDescriptionInit } | { candidate: RTCIceCandidateInit | null };
+
+export interface EntryElements {
+  preview: PreviewElements;
+  /** The call area, dimmed while `previewing`. */
+  room: HTMLElement;
+  /** Gets keyboard focus once the preview is gone. */
+  firstControl: HTMLElement;
+}
+
+export interface SecurityElements {
+  /** The status line; its `data-state` drives the colour. */
+  badge: HTMLElement;
+  label: HTMLElement;
+  /** The safety-numbers box. */
+  safety: HTMLDetailsElement;
+  words: HTMLElement;
+  /** Shown instead of the words when they cannot be worked out. */
+  problem: HTMLElement;
+}
+
+export interface ModerationElements {
+  /** Where knock notices appear. */
+  knocks: HTMLElement;
+  /** The password / waiting-room panel (holds the HTMX password form); the counsellor's only. */
+  panel: HTMLElement | null;
+  /** Opens and closes the panel. */
+  panelButton: HTMLElement | null;
+  waitingRoom: HTMLInputElement | null;
+  endForAll: HTMLElement | null;
+}
+
+/** One frame's output of MediaPipe's selfie segmentation (the vendored, untyped library). */
+export interface SegmentationResults {
+  image: CanvasImageSource;
+  /** The person opaque, the background transparent. */
+  segmentationMask: CanvasImageSource;
+}
+
+/** The part of MediaPipe's `SelfieSegmentation` that blur.js uses. */
+export interface SelfieSegmentation {
+  setOptions(options: { modelSelection: number; selfieMode: boolean; useCpuInference: boolean }): void;
+  onResults(listener: (results: SegmentationResults) => void): void;
+  initialize(): Promise<void>;
+  send(input: { image: CanvasImageSource }): Promise<void>;
+}
+
+/** What the MediaPipe loader script puts on `window`. */
+export interface SelfieSegmentationScope {
+  SelfieSegmentation?: new (options: { locateFile: (file: string) => string }) => SelfieSegmentation;
+}
+
+/** What `window.praatbox.state()` resolves to: a fixed contract tests and support rely on. */
+export interface DebugState {
+  joined: boolean;
+  self: string | null;
+  moderator: boolean;
+  locked: boolean;
+  mode: "p2p" | "group";
+  participants: (string | null)[];
+  /** By peer id; in group mode one entry per publisher plus "relay". */
+  media: Record<string, MediaSummary>;
+  e2ee: boolean;
+  meshFallback: boolean;
+  safetyWords: string[];
+  screenSharing: boolean;
+  recording: boolean;
+  streaming: boolean;
+  blur: boolean;
+}
