@@ -331,7 +331,8 @@ def new_room_id() -> str:
 
 def cookie_minter() -> Callable[[str, str], str]:
     """Sign `session["rooms"] = {room_id: role}` exactly as the app does."""
-    from praatbox import create_app, membership
+    from praatbox import create_app
+    from praatbox.rooms import membership
 
     app = create_app({"SECRET_KEY": SECRET, "TURN_URLS": []})
     logging.getLogger().setLevel(logging.WARNING)

@@ -8,10 +8,10 @@ from typing import Any, Mapping
 
 from flask import Flask, request
 
-from praatbox.attempts import AttemptLimiter
 from praatbox.config import load_settings
-from praatbox.hub import MemoryHub
-from praatbox.rooms import RoomRegistry
+from praatbox.hub.memory import MemoryHub
+from praatbox.rooms.attempts import AttemptLimiter
+from praatbox.rooms.registry import RoomRegistry
 from praatbox.terms import room_fingerprint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,8 +43,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     lockout = (app.config["PASSWORD_LOCKOUT_FAILURES"], app.config["PASSWORD_LOCKOUT_SECONDS"])
     if app.config["REDIS_URL"]:
-        from praatbox.redis_attempts import RedisAttemptLimiter
-        from praatbox.redis_hub import RedisHub
+        from praatbox.hub.redis_attempts import RedisAttemptLimiter
+        from praatbox.hub.redis_store import RedisHub
 
         shared = RedisHub.from_url(app.config["REDIS_URL"], registry)
         app.extensions["praatbox.hub"] = shared
@@ -54,7 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions["praatbox.attempts"] = AttemptLimiter(*lockout)
 
     from praatbox import i18n, limits, security
-    from praatbox.signaling import socket
+    from praatbox.signaling import room_socket
     from praatbox.views import home, pages, room
 
     security.init_security(app)
@@ -63,5 +63,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(room.bp)
     app.register_blueprint(pages.bp)
-    socket.init_signaling(app)
+    room_socket.init_signaling(app)
     return app

@@ -7,10 +7,10 @@ import secrets
 from typing import Any, Callable, Mapping
 
 from praatbox import keys
-from praatbox.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
 from praatbox.keys import derive_key
-from praatbox.passwords import MAX_CONCURRENT_HASHES
 from praatbox.relay.auth import relay_token
+from praatbox.rooms.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
+from praatbox.rooms.passwords import MAX_CONCURRENT_HASHES
 from praatbox.signaling import rate as signaling_rate
 
 logger = logging.getLogger(__name__)

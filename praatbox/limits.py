@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
-from praatbox import membership
+from praatbox.rooms import membership
 
 logger = logging.getLogger(__name__)
 

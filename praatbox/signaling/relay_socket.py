@@ -13,9 +13,9 @@ from typing import Any
 from flask import Blueprint, abort, current_app, request
 
 from praatbox.relay.auth import relay_token_valid
-from praatbox.rooms import RoomError
+from praatbox.rooms.registry import RoomError
 from praatbox.signaling.protocol import ProtocolError, decode_relay_frame
-from praatbox.signaling.socket import (
+from praatbox.signaling.room_socket import (
     SocketOutbox,
     received_frames,
     sock,

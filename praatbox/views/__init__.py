@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from flask import Response, current_app, make_response, redirect, request
 
 if TYPE_CHECKING:  # the Redis hub (and redis) is only imported when it is configured
-    from praatbox.hub import MemoryHub
-    from praatbox.redis_hub import RedisHub
+    from praatbox.hub.memory import MemoryHub
+    from praatbox.hub.redis_store import RedisHub
 
 
 def hub() -> MemoryHub | RedisHub:

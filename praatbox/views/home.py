@@ -17,10 +17,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from praatbox import limits, membership
-from praatbox.hub import LockState
+from praatbox import limits
+from praatbox.hub.memory import LockState
 from praatbox.i18n import current_language
 from praatbox.keys import address_pseudonym
+from praatbox.rooms import membership
 from praatbox.terms import TERM_FIELDS, TermError, Terms, draw_words
 from praatbox.views import client_redirect, hub
 

@@ -19,12 +19,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from praatbox import limits, membership
-from praatbox.attempts import AttemptLimiter
+from praatbox import limits
 from praatbox.i18n import current_language
 from praatbox.ice import ice_servers_for_request
 from praatbox.keys import address_pseudonym
-from praatbox.passwords import (
+from praatbox.rooms import membership
+from praatbox.rooms.attempts import AttemptLimiter
+from praatbox.rooms.passwords import (
     MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS,
     hash_password,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from praatbox.attempts import MAX_DELAY_SECONDS, AttemptLimiter
-from praatbox.redis_attempts import RedisAttemptLimiter
+from praatbox.hub.redis_attempts import RedisAttemptLimiter
+from praatbox.rooms.attempts import MAX_DELAY_SECONDS, AttemptLimiter
 
 LOCKOUT_FAILURES, LOCKOUT_SECONDS = 6, 600.0
 

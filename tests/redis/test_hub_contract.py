@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from praatbox.hub import MemoryHub
-from praatbox.passwords import hash_password
-from praatbox.redis_hub import RedisHub
-from praatbox.rooms import ROOM_ATTEMPTS_WARNING, Banned, RoomRegistry
+from praatbox.hub.memory import MemoryHub
+from praatbox.hub.redis_store import RedisHub
+from praatbox.rooms.passwords import hash_password
+from praatbox.rooms.registry import ROOM_ATTEMPTS_WARNING, Banned, RoomRegistry
 
 WAIT_SECONDS = 3.0
 GRACE_SECONDS = 0.3

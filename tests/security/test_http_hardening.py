@@ -9,9 +9,9 @@ import urllib.request
 
 import pytest
 
-from praatbox import rooms
 from praatbox.config import ROOMS_OPENED_LIMIT
-from praatbox.rooms import RoomRegistry
+from praatbox.rooms import registry as rooms
+from praatbox.rooms.registry import RoomRegistry
 from tests.live import LIVE_SECRET, ROOT, HttpUser, start_web
 from tests.signaling.client import terms
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from praatbox.attempts import FREE_FAILURES
+from praatbox.rooms.attempts import FREE_FAILURES
 from tests.live import DEFAULT_ADDRESS_BUDGETS, HttpUser, start_web
 from tests.signaling.client import set_password, terms
 

@@ -12,7 +12,7 @@ import urllib.error
 
 import pytest
 
-from praatbox.attempts import FREE_FAILURES
+from praatbox.rooms.attempts import FREE_FAILURES
 from tests.live import DEFAULT_ADDRESS_BUDGETS, HttpUser, start_web
 from tests.signaling.client import connect, receive, set_password, terms, unlock
 

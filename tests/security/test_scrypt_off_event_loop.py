@@ -19,7 +19,7 @@ GREENLET_PROBE = """
 from gevent import monkey
 monkey.patch_all()
 import gevent
-from praatbox.passwords import hash_password, password_matches
+from praatbox.rooms.passwords import hash_password, password_matches
 
 stored = hash_password("Groene-Fiets-73")
 turns = 0

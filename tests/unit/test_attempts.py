@@ -1,7 +1,7 @@
 """The in-memory wrong-password records stay bounded whatever a flood of sources does."""
 
-from praatbox import attempts
-from praatbox.attempts import AttemptLimiter
+from praatbox.rooms import attempts
+from praatbox.rooms.attempts import AttemptLimiter
 
 
 def test_a_flood_of_other_sources_evicts_old_records_but_never_resets_the_guesser(monkeypatch):

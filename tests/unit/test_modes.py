@@ -2,7 +2,7 @@
 
 import pytest
 
-from praatbox.rooms import RoomError, RoomRegistry, Send
+from praatbox.rooms.registry import RoomError, RoomRegistry, Send
 
 
 def registry_with(*peers):

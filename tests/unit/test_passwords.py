@@ -1,4 +1,4 @@
-from praatbox.passwords import hash_password, password_matches
+from praatbox.rooms.passwords import hash_password, password_matches
 
 
 def test_password_hash_is_salted_and_checks():

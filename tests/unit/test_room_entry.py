@@ -3,7 +3,7 @@
 import json
 import re
 
-from praatbox import membership
+from praatbox.rooms import membership
 from tests.conftest import csrf_from
 
 TERMS = {"name": "Praatbox Gent", "location": "Zürich", "word": "apple"}

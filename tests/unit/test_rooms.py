@@ -1,6 +1,6 @@
 import pytest
 
-from praatbox.rooms import (
+from praatbox.rooms.registry import (
     Banned,
     Close,
     NotModerator,

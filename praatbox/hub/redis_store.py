@@ -29,8 +29,7 @@ from typing import Any, Callable
 
 import redis
 
-from praatbox import modes
-from praatbox.hub import (
+from praatbox.hub.memory import (
     P2P_RETURN_DELAY_SECONDS,
     LockState,
     Outbox,
@@ -38,10 +37,11 @@ from praatbox.hub import (
     lock_state_of,
     start_timer,
 )
-from praatbox.redis_delivery import Delivery
-from praatbox.relays import RELAY_ID_PREFIX, RelayInfo, RelayPool
-from praatbox.room_json import dump_relay, dump_room, load_relay, load_room
-from praatbox.rooms import RECENT_TERMS_SECONDS, Decision, RoomRegistry, Send
+from praatbox.hub.redis_delivery import Delivery
+from praatbox.hub.redis_json import dump_relay, dump_room, load_relay, load_room
+from praatbox.rooms import modes
+from praatbox.rooms.registry import RECENT_TERMS_SECONDS, Decision, RoomRegistry, Send
+from praatbox.rooms.relay_pool import RELAY_ID_PREFIX, RelayInfo, RelayPool
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
-from praatbox import modes
-from praatbox.relays import RelayPool
+from praatbox.rooms import modes
+from praatbox.rooms.relay_pool import RelayPool
 
 Message = dict[str, Any]
 RECENT_TERMS_SECONDS = 24 * 3600.0

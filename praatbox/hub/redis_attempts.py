@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from praatbox.attempts import (
+from praatbox.rooms.attempts import (
     ADDRESS_WINDOW_SECONDS,
     MAX_DELAY_SECONDS,
     ROOM_LOCKOUT_FAILURES,

@@ -23,8 +23,8 @@ from flask import Blueprint, Flask, abort, current_app, g, request, session
 from flask_sock import Sock
 from wsproto.extensions import PerMessageDeflate
 
-from praatbox import membership
-from praatbox.rooms import RoomError
+from praatbox.rooms import membership
+from praatbox.rooms.registry import RoomError
 from praatbox.security import same_origin
 from praatbox.signaling.protocol import ProtocolError, decode_client_frame, encode, error_message
 from praatbox.signaling.rate import Budget, SenderRates, SendRate

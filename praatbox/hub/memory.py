@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from praatbox.relays import RELAY_ID_PREFIX
-from praatbox.rooms import Close, Decision, Room, RoomRegistry, Send
+from praatbox.rooms.registry import Close, Decision, Room, RoomRegistry, Send
+from praatbox.rooms.relay_pool import RELAY_ID_PREFIX
 
 Message = dict[str, Any]
 SWEEP_INTERVAL_SECONDS = 10.0

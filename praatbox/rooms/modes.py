@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from praatbox.relays import RelayPool
+from praatbox.rooms.relay_pool import RelayPool
 
 if TYPE_CHECKING:
-    from praatbox.rooms import Room
+    from praatbox.rooms.registry import Room
 
 Message = dict[str, Any]
 Outgoing = list[tuple[str, Message]]

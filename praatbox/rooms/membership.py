@@ -16,7 +16,7 @@ import secrets
 from collections.abc import MutableMapping
 from typing import Any
 
-from praatbox.hub import LockState
+from praatbox.hub.memory import LockState
 
 MODERATOR = "moderator"
 CLIENT = "client"

@@ -11,8 +11,8 @@ import base64
 import json
 from typing import Any
 
-from praatbox.relays import RelayInfo
-from praatbox.rooms import Participant, Room
+from praatbox.rooms.registry import Participant, Room
+from praatbox.rooms.relay_pool import RelayInfo
 
 
 def dump_room(room: Room) -> str:
