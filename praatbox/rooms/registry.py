@@ -14,6 +14,9 @@ from praatbox.rooms.relay_pool import RelayPool
 
 Message = dict[str, Any]
 RECENT_TERMS_SECONDS = 24 * 3600.0
+# The signaling protocol's version, sent in `welcome` (docs/signaling.md); raise it when a message
+# changes in a way an older page could not follow.
+PROTOCOL_VERSION = 1
 MAX_RECENTLY_ENDED = 10_000
 ROOM_ATTEMPTS_WARNING = 20
 
@@ -185,6 +188,7 @@ class RoomRegistry:
         decisions += _sends(modes.after_arrival(room, self.relays, newcomer.peer_id))
         welcome = {
             "type": "welcome",
+            "version": PROTOCOL_VERSION,
             "self": newcomer.peer_id,
             "moderator": newcomer.moderator,
             "peers": existing,
