@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 
@@ -10,14 +9,13 @@ import pytest
 import redis
 
 from praatbox import create_app
+from tests.forms import TEST_SECRET
 from tests.live import free_port, start_web
 
 # Every request of the test client comes from 127.0.0.1 (see tests/live.py).
 GENEROUS_BUDGETS = {"TERM_LOOKUP_LIMIT": "10000 per minute", "ROOMS_OPENED_LIMIT": "10000 per hour"}
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_STARTUP_TIMEOUT_SECONDS = 10.0
-
-TEST_SECRET = "test-secret-key-for-praatbox"
 
 
 @pytest.fixture
@@ -76,13 +74,6 @@ def redis_client(redis_url):
     client.flushall()
     yield client
     client.close()
-
-
-def csrf_from(html: str) -> str:
-    """Return the CSRF token a page embeds in its forms."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,15 +7,14 @@ import re
 from urllib.parse import unquote
 
 from praatbox import create_app
-from tests.conftest import TEST_SECRET, csrf_from
+from tests.forms import TERMS as SHARED_TERMS
+from tests.forms import TEST_SECRET, post_terms
 
-TERMS = {"name": "Praatbox Gent", "location": "Zürich", "word": "lantaarn"}
+TERMS = dict(SHARED_TERMS, word="lantaarn")
 
 
 def start(client) -> str:
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    response = client.post("/start", data=dict(TERMS, csrf_token=token))
-    return response.headers["Location"]
+    return post_terms(client, "/start", TERMS).headers["Location"]
 
 
 def share_hrefs(page: str) -> dict[str, str]:
@@ -49,7 +48,6 @@ def test_without_public_url_the_request_host_is_used(client):
 def test_clients_get_no_invite_panel(app):
     counsellor, visitor = app.test_client(), app.test_client()
     room_path = start(counsellor)
-    token = csrf_from(visitor.get("/").get_data(as_text=True))
-    visitor.post("/join", data=dict(TERMS, csrf_token=token))
+    post_terms(visitor, "/join", TERMS)
     page = visitor.get(room_path).get_data(as_text=True)
     assert 'data-testid="share-' not in page

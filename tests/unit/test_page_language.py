@@ -7,9 +7,10 @@ import pytest
 
 from praatbox import create_app
 from praatbox.i18n import current_language, offered_language
-from tests.conftest import TEST_SECRET, csrf_from
+from tests.forms import TERMS as SHARED_TERMS
+from tests.forms import TEST_SECRET, post_terms
 
-TERMS = {"name": "Praatbox Gent", "location": "Zürich", "word": "appel"}
+TERMS = dict(SHARED_TERMS, word="appel")
 ROOM_CONFIG = re.compile(r'<script type="application/json" id="room-config">(.*?)</script>', re.S)
 
 
@@ -58,8 +59,7 @@ def test_tags_are_normalised(tag, expected):
 
 
 def room_page(client):
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    room_url = client.post("/start", data=dict(TERMS, csrf_token=token)).headers["Location"]
+    room_url = post_terms(client, "/start", TERMS).headers["Location"]
     return client.get(room_url).get_data(as_text=True)
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from praatbox import create_app
-from tests.conftest import TEST_SECRET
+from tests.forms import TEST_SECRET
 
 PAGES = ["/check", "/faq", "/privacy"]
 

@@ -4,14 +4,7 @@ import json
 import re
 
 from praatbox.rooms import membership
-from tests.conftest import csrf_from
-
-TERMS = {"name": "Praatbox Gent", "location": "Zürich", "word": "apple"}
-
-
-def post_terms(client, path):
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    return client.post(path, data=dict(TERMS, csrf_token=token))
+from tests.forms import TERMS, csrf_from, post_terms
 
 
 def room_config(html):

@@ -1,15 +1,7 @@
 import pytest
 
 from praatbox.security import same_origin
-from tests.conftest import csrf_from
-
-TERMS = {"name": "Praatbox Gent", "location": "Zürich", "word": "apple"}
-
-
-def post_terms(client, path, terms, htmx=False):
-    token = csrf_from(client.get("/").get_data(as_text=True))
-    headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(path, data=dict(terms, csrf_token=token), headers=headers)
+from tests.forms import TERMS, csrf_from, post_terms
 
 
 def test_home_page_offers_the_form_with_test_ids_and_words(client):
