@@ -1,13 +1,9 @@
-"""The packet path under fuzzing: a short run of scripts/fuzz_turn.py (`make fuzz` runs 10^6)."""
+"""The packet path under fuzzing: a short run of tests/turn/fuzz (`make fuzz` runs 10^6)."""
 
 import asyncio
-import importlib.util
 import os
 import struct
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from aioice import stun
@@ -15,22 +11,14 @@ from aioice.turn import make_integrity_key
 
 from praatbox.turn import codec
 from praatbox.turn.server import TurnServer
+from tests.turn.fuzz import run_fuzz
+from tests.turn.fuzz.fakes import FakeUdpSocket
 
-FUZZER = Path(__file__).resolve().parents[2] / "scripts" / "fuzz_turn.py"
 SHORT_RUN_INPUTS = 20_000
 
 
-def load_fuzzer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_turn", FUZZER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fuzz_turn", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_short_fuzz_run_raises_nothing_and_reaches_every_handler():
-    report = load_fuzzer().run_fuzz(SHORT_RUN_INPUTS, seed=1)
+    report = run_fuzz(SHORT_RUN_INPUTS, seed=1)
     summary = "\n".join(report.lines())
     assert report.inputs >= SHORT_RUN_INPUTS
     assert report.unexpected_exceptions == 0, summary
@@ -94,10 +82,9 @@ def test_attributes_after_message_integrity_are_ignored(turn_config, issue_crede
 
     Otherwise anyone on the path can add peers to another client's CreatePermission.
     """
-    fuzz = load_fuzzer()
     server = TurnServer(turn_config)
     server.loop = asyncio.new_event_loop()
-    server._udp_sock = fuzz.FakeUdpSocket()
+    server._udp_sock = FakeUdpSocket()
     try:
         client = _Client(server, *issue_credentials())
         transport = [(0x0019, struct.pack("!I", codec.UDP_PROTOCOL << 24))]
