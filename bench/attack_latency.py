@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.signaling_load import child_pids, memory_mb, percentile, sdp_filler  # noqa: E402
+from bench.proc import child_pids, memory_mb  # noqa: E402
+from bench.signaling_load import percentile, sdp_filler  # noqa: E402
 from tests.live import HttpUser, start_web  # noqa: E402
 from tests.signaling.client import pair, receive, set_password, terms  # noqa: E402
 

@@ -18,10 +18,11 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from tests.live import free_port
 
 JANUS_BIN = "/usr/bin/janus"
 SHIM_SOURCE = Path(__file__).with_name("janus") / "loopback_ifaddrs.c"
@@ -122,13 +123,6 @@ admin: {{
     (confdir / "janus.transport.http.jcfg").write_text(http)
     (confdir / "janus.plugin.videoroom.jcfg").write_text("general: {\n}\n")
     return confdir / "janus.jcfg"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (Janus binds it a moment later)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def http_json(

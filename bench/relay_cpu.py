@@ -8,7 +8,7 @@ bench/janus_client.py) over its HTTP API. Each room shape runs on both servers b
 (the order alternates per case), because the shared machine's load drifts between minutes.
 CPU of each server comes from /proc/PID/stat. Run inside a loopback-only namespace:
 
-    sh scripts/run-in-netns.sh env PYTHONPATH=. .venv/bin/python bench/relay_cpu.py --seconds 8
+    sh scripts/run-in-netns.sh .venv/bin/python bench/relay_cpu.py --seconds 8
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import av
-import janus_client
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusEncoder
@@ -40,11 +39,17 @@ from praatbox.relay.config import rtc_configuration
 from praatbox.relay.forwarding import install_pass_through
 from praatbox.relay.ice import use_host_addresses
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import janus_client  # noqa: E402
+from bench.proc import CLOCK_TICKS_PER_SECOND, cpu_seconds, machine_busy_ticks  # noqa: E402
+
 SECRET = "bench-secret"
 FPS = 30
 WIDTH, HEIGHT = 640, 480
 BITRATE = 1_000_000
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MEDIA_START_TIMEOUT_S = 30.0
 HEADLINE_CASE = "4person"
 # The issue's goal for a 4-person room: under half a core at full frame rate, at most 2x Janus.
@@ -371,21 +376,6 @@ class JanusServer:
         self.clients, self.sessions = [], []
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its threads (Janus is multi-threaded)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def machine_busy_seconds() -> float:
-    """CPU time the whole machine spent busy (all cores): shows how loaded the shared machine
-    was besides the server and the clients (both are included)."""
-    with open("/proc/stat") as f:
-        ticks = [int(v) for v in f.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
-
-
 async def wait_connected(clients: list[Client]) -> None:
     """Until every PeerConnection is up: Janus refuses to subscribe to a feed before that."""
     deadline = time.monotonic() + MEDIA_START_TIMEOUT_S
@@ -416,12 +406,12 @@ async def measure(server: Server, case: Case, media: Media, seconds: float) -> R
         await wait_for_media(case, clients)
         await asyncio.sleep(1)
         pids = (server.pid, os.getpid())
-        cpu0, busy0 = [cpu_seconds(pid) for pid in pids], machine_busy_seconds()
+        cpu0, busy0 = [cpu_seconds(pid) for pid in pids], machine_busy_ticks()
         frames0, t0 = received(clients), time.monotonic()
         await asyncio.sleep(seconds)
         elapsed = time.monotonic() - t0
         server_s, own_s = (cpu_seconds(pid) - c0 for pid, c0 in zip(pids, cpu0, strict=True))
-        machine_s = machine_busy_seconds() - busy0
+        machine_s = (machine_busy_ticks() - busy0) / CLOCK_TICKS_PER_SECOND
         video, audio = (
             (now - then) / elapsed / case.forwarded
             for now, then in zip(received(clients), frames0, strict=True)

@@ -61,6 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.proc import CLOCK_TICKS_PER_SECOND, child_pids, cpu_ticks, memory_mb  # noqa: E402
+
 SECRET = "bench-signaling-load-secret"
 SEND_INTERVAL_SECONDS = 2.0
 BURST_MESSAGES = 10
@@ -76,7 +78,6 @@ HEALTH_INTERVAL_SECONDS = 0.2
 HEALTH_TIMEOUT_SECONDS = 10.0
 STARTUP_SECONDS = 20.0
 TIME_LIMIT_SECONDS = 330
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PROBLEM_MARKERS = ("Traceback", "ERROR", "CRITICAL", "WARNING", "Exception")
 
 
@@ -150,46 +151,6 @@ def raise_fd_limit() -> int:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def child_pids(parent: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(entry))
-    return sorted(found)
-
-
-def cpu_ticks(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total
-
-
-def memory_mb(pids: list[int], key: str) -> float:
-    total_kb = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith(key + ":"):
-                        total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return total_kb / 1024
 
 
 def client_cpu_seconds() -> float:
@@ -597,7 +558,8 @@ class Marks:
         return self.times[end] - self.times[start]
 
     def cpu_pct(self, start: str, end: str) -> float:
-        return 100 * (self.ticks[end] - self.ticks[start]) / CLOCK_TICKS / self.seconds(start, end)
+        cpu_seconds = (self.ticks[end] - self.ticks[start]) / CLOCK_TICKS_PER_SECOND
+        return 100 * cpu_seconds / self.seconds(start, end)
 
     def client_pct(self, start: str, end: str) -> float:
         return 100 * (self.client[end] - self.client[start]) / self.seconds(start, end)
@@ -709,7 +671,7 @@ def run_load(
         "cpu_pct_with_burst": round(marks.cpu_pct("steady", "end"), 1),
         "cpu_burst_pct": round(marks.cpu_pct("burst", "end"), 1),
         "cpu_connect_pct": round(marks.cpu_pct("connect", "steady"), 1),
-        "cpu_us_per_msg": round(1e6 * msg_ticks / CLOCK_TICKS / max(1, received), 1),
+        "cpu_us_per_msg": round(1e6 * msg_ticks / CLOCK_TICKS_PER_SECOND / max(1, received), 1),
         "rss_mb": round(extra["rss"], 1),
         "rss_peak_mb": round(extra["peak"], 1),
         "healthz_max_ms": round(max(all_health, default=float("nan")), 1),

@@ -17,12 +17,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.proc import CLOCK_TICKS_PER_SECOND, cpu_ticks, machine_busy_ticks  # noqa: E402
+from tests.live import free_port  # noqa: E402
+
 SECRET = "bench-secret"
 REALM = "praatbox"
-CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 SESSIONS = 50
 PACED_INTERVAL_MS = 2  # 50 sessions x one message per 2 ms = 25,000 messages/s
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -43,30 +48,6 @@ LOADS = [
     Load("tcp_channel_1000B", ["-t"], SESSIONS, PACED_INTERVAL_MS, 1000),
     Load("udp_channel_1_session_unpaced", [], 1, 0, 100),
 ]
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of a process (fields 14 and 15 of /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def machine_busy_ticks() -> int:
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(fields) - fields[3] - fields[4]  # minus idle and iowait
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
@@ -136,12 +117,12 @@ def run_load(load: Load, server_port: int, server_pid: int, peer_port: int,
             "-m", str(load.sessions), "-n", str(messages), "-l", str(load.length),
             "-z", str(load.interval_ms), "127.0.0.1"]
     timeout = seconds + 60
-    before_cpu, before_busy, started = cpu_ticks(server_pid), machine_busy_ticks(), time.time()
+    before_cpu, before_busy, started = cpu_ticks([server_pid]), machine_busy_ticks(), time.time()
     client = subprocess.Popen(["timeout", "-k", "5", str(int(timeout)), *args],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output, _ = client.communicate()
     elapsed = time.time() - started
-    server_cpu = cpu_ticks(server_pid) - before_cpu
+    server_cpu = cpu_ticks([server_pid]) - before_cpu
     busy = machine_busy_ticks() - before_busy
     client_ticks = _children_ticks()
     sent = received = 0
