@@ -54,11 +54,6 @@ class Recorder:
             assert self.ended is not None
             return self.ended
 
-    def has_no(self, kind: str, seconds: float = 0.2) -> bool:
-        time.sleep(seconds)
-        with self._changed:
-            return all(m["type"] != kind for m in self.messages)
-
 
 class Site:
     """The hubs of one deployment; participant number i connects to hub i modulo their count."""

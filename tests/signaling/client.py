@@ -27,10 +27,15 @@ async def connect(web, user, room_path, origin=None):
     )
 
 
+async def next_frame(ws, timeout=5.0):
+    """Return the next frame, whatever its type."""
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
 async def receive(ws, kind, timeout=5.0):
     """Return the next frame of a type, skipping others."""
     while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        frame = await next_frame(ws, timeout)
         if frame["type"] == kind:
             return frame
 
