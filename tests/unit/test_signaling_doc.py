@@ -58,7 +58,8 @@ def _sent_dicts(*packages: str) -> Iterator[tuple[str, set[str]]]:
 def _state_messages() -> tuple[set[str], set[str]]:
     """Types the room state sends (rooms/, hub/): to relays (every such frame names its `room`),
     and to browsers (the others)."""
-    to_relay, to_browser = set(), set()
+    to_relay: set[str] = set()
+    to_browser: set[str] = set()
     for kind, keys in _sent_dicts("rooms", "hub"):
         (to_relay if "room" in keys else to_browser).add(kind)
     return to_relay, to_browser
@@ -93,8 +94,8 @@ def _close_reasons() -> set[str]:
 
 def _refused_upgrades() -> set[int]:
     """The statuses `abort(…)` answers a refused WebSocket upgrade with."""
-    return {call.args[0].value for call in _calls("abort", "signaling")
-            if call.args and isinstance(call.args[0], ast.Constant)}
+    return {status for call in _calls("abort", "signaling")
+            if call.args and isinstance(status := getattr(call.args[0], "value", None), int)}
 
 
 def _doc() -> str:
