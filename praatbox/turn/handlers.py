@@ -46,7 +46,7 @@ class Relay(Protocol):
 
 
 class RequestError(Exception):
-    """An error response to send; ``signed`` once the request was authenticated."""
+    """An error response to send; ``handle`` signs it once the request was authenticated."""
 
     def __init__(self, code: int, extra: dict[str, Any] | None = None) -> None:
         super().__init__(code)

@@ -49,10 +49,11 @@ def metrics() -> Response:
     """Prometheus text format; counts only, never room ids or terms."""
     rooms, participants = hub().counts()
     body = (
-        "# HELP praatbox_rooms Open rooms in this process.\n"
+        "# HELP praatbox_rooms Open rooms (all web processes when Redis is used).\n"
         "# TYPE praatbox_rooms gauge\n"
         f"praatbox_rooms {rooms}\n"
-        "# HELP praatbox_participants Connected participants in this process.\n"
+        "# HELP praatbox_participants Connected participants"
+        " (all web processes when Redis is used).\n"
         "# TYPE praatbox_participants gauge\n"
         f"praatbox_participants {participants}\n"
     )
