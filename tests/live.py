@@ -99,6 +99,17 @@ def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
     raise RuntimeError(f"gunicorn did not answer:\n{server.log()}")
 
 
+def start_two_webs(tmp_path: Path, env: dict[str, str]) -> tuple[LiveServer, LiveServer]:
+    """Two web processes with the same settings and secret, as a deployment behind Redis runs."""
+    first = start_web(tmp_path, env)
+    try:
+        second = start_web(tmp_path, env)
+    except Exception:
+        first.stop()
+        raise
+    return first, second
+
+
 def start_turn(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[LiveServer, int]:
     """Start `python -m praatbox.turn` on a free loopback port; return it and the port."""
     port = free_port()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from praatbox.rooms.attempts import FREE_FAILURES
-from tests.live import DEFAULT_ADDRESS_BUDGETS, HttpUser, start_web
+from tests.live import DEFAULT_ADDRESS_BUDGETS, HttpUser, start_two_webs
 from tests.signaling.client import set_password, terms
 
 LOOKUPS_PER_MINUTE = int(DEFAULT_ADDRESS_BUDGETS["PRAATBOX_TERM_LOOKUP_LIMIT"].split()[0])
@@ -15,12 +15,7 @@ LOOKUPS_PER_MINUTE = int(DEFAULT_ADDRESS_BUDGETS["PRAATBOX_TERM_LOOKUP_LIMIT"].s
 def two_guarded_webs(redis_url, tmp_path_factory):
     """Two web processes sharing rooms and budgets through Redis, budgets at their defaults."""
     env = {"PRAATBOX_REDIS_URL": redis_url, **DEFAULT_ADDRESS_BUDGETS}
-    first = start_web(tmp_path_factory.mktemp("guarded-a"), env)
-    try:
-        second = start_web(tmp_path_factory.mktemp("guarded-b"), env)
-    except Exception:
-        first.stop()
-        raise
+    first, second = start_two_webs(tmp_path_factory.mktemp("guarded"), env)
     yield first, second
     first.stop()
     second.stop()
