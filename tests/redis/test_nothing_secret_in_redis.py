@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.live import HttpUser
-from tests.signaling.client import connect, receive, run, set_password, unlock
+from tests.signaling.client import connect, join, receive, run, set_password, unlock
 
 TERMS = {"name": "Zebrakamer", "location": "Oostmolen", "word": "abrikoos"}
 PASSWORD = "Geheim-Wachtwoord-42"
@@ -72,8 +72,7 @@ def test_a_whole_session_leaves_no_term_and_no_password_in_redis(two_webs, redis
     async def scenario():
         a = await connect(first, counsellor, room)
         mod = (await receive(a, "welcome"))["self"]
-        b = await connect(second, client, room)
-        await receive(b, "welcome")
+        b, _ = await join(second, client, room)
         await b.send(json.dumps({"type": "signal", "to": mod, "data": {"candidate": None}}))
         await receive(a, "signal")
         during.append(everything_stored(redis_client))

@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from tests.live import HttpUser
-from tests.signaling.client import connect, pair, receive, run
+from tests.signaling.client import connect, join, pair, receive, run
 
 
 def test_participants_on_two_processes_meet_exchange_signals_and_see_the_hang_up(two_webs):
@@ -20,8 +20,7 @@ def test_participants_on_two_processes_meet_exchange_signals_and_see_the_hang_up
     async def scenario():
         a = await connect(first, counsellor, room)
         mod = (await receive(a, "welcome"))["self"]
-        b = await connect(second, client, room)
-        welcome = await receive(b, "welcome")
+        b, welcome = await join(second, client, room)
         assert welcome["peers"] == [mod]
         assert (await receive(a, "peer-joined"))["peer"] == welcome["self"]
         offer = {"description": {"type": "offer", "sdp": "v=0\r\n" + "a=x\r\n" * 1500}}
@@ -45,8 +44,7 @@ def test_a_kick_on_one_process_disconnects_and_bans_the_client_on_the_other(two_
     counsellor, client, room = pair(first, client_web=second)
 
     async def scenario():
-        a = await connect(first, counsellor, room)
-        await receive(a, "welcome")
+        a, _ = await join(first, counsellor, room)
         b = await connect(second, client, room)
         victim = (await receive(b, "welcome"))["self"]
         await a.send(json.dumps({"type": "kick", "peer": victim}))
@@ -69,10 +67,8 @@ def test_ending_on_one_process_closes_the_room_everywhere(two_webs):
     counsellor, client, room = pair(first, client_web=second)
 
     async def scenario():
-        a = await connect(first, counsellor, room)
-        await receive(a, "welcome")
-        b = await connect(second, client, room)
-        await receive(b, "welcome")
+        a, _ = await join(first, counsellor, room)
+        b, _ = await join(second, client, room)
         await a.send(json.dumps({"type": "end"}))
         assert await receive(b, "ended")
         with pytest.raises(websockets.ConnectionClosed):

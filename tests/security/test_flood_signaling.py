@@ -9,7 +9,7 @@ import json
 import pytest
 import websockets
 
-from tests.signaling.client import connect, pair, receive, run
+from tests.signaling.client import connect, join, pair, receive, run
 
 MAX_FRAME_BYTES = 60_000  # the codec refuses frames over 64 KiB
 FLOOD_TIMEOUT_SECONDS = 30.0
@@ -91,8 +91,7 @@ def test_a_reconnect_burst_passes_untouched(web):
     log_start = len(web.log())
 
     async def scenario():
-        peer = await connect(web, counsellor, room)
-        await receive(peer, "welcome")
+        peer, _ = await join(web, counsellor, room)
         joiner = await connect(web, client, room)
         peer_id = (await receive(joiner, "welcome"))["peers"][0]
         # One offer, its 40 candidates and two renegotiations, all at once, as a large real

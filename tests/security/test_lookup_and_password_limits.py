@@ -14,7 +14,7 @@ import pytest
 
 from praatbox.rooms.attempts import FREE_FAILURES
 from tests.live import DEFAULT_ADDRESS_BUDGETS, HttpUser, start_web
-from tests.signaling.client import connect, receive, set_password, terms, unlock
+from tests.signaling.client import join, receive, set_password, terms, unlock
 
 LOOKUPS_PER_MINUTE = 20
 LOCKOUT_FAILURES = 5
@@ -138,8 +138,7 @@ def test_guesses_from_many_addresses_lock_the_room_until_the_counsellor_reopens_
         return guesser.submit(room + "/password", {"password": password}, room, headers=origin)
 
     async def scenario() -> dict:
-        ws = await connect(guarded_web, counsellor, room)
-        await receive(ws, "welcome")
+        ws, _ = await join(guarded_web, counsellor, room)
         statuses = [guess(f"wrong-{n}")[0] for n in range(LOCKOUT_FAILURES)]
         assert statuses == [422] * LOCKOUT_FAILURES
         warning = await receive(ws, "attempts-warning")

@@ -27,6 +27,12 @@ async def connect(web, user, room_path, origin=None):
     )
 
 
+async def join(web, user, room_path):
+    """Open the user's socket to the room and return it with its welcome frame."""
+    ws = await connect(web, user, room_path)
+    return ws, await receive(ws, "welcome")
+
+
 async def next_frame(ws, timeout=5.0):
     """Return the next frame, whatever its type."""
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))

@@ -7,7 +7,7 @@ import pytest
 import websockets
 
 from tests.live import HttpUser
-from tests.signaling.client import connect, pair, receive, run, set_password, terms, unlock
+from tests.signaling.client import connect, join, pair, receive, run, set_password, terms, unlock
 
 
 @pytest.mark.parametrize("frame", [
@@ -20,8 +20,7 @@ def test_a_client_cannot_use_moderator_actions(web, frame):
     async def scenario():
         a = await connect(web, counsellor, room)
         moderator = (await receive(a, "welcome"))["self"]
-        b = await connect(web, client, room)
-        await receive(b, "welcome")
+        b, _ = await join(web, client, room)
         await b.send(json.dumps(frame).replace("PEER", moderator))
         error = await receive(b, "error")
         assert error["code"] == "not-allowed"
@@ -39,8 +38,7 @@ def test_kicked_client_is_disconnected_and_cannot_rejoin(web):
     counsellor, client, room = pair(web)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
+        a, _ = await join(web, counsellor, room)
         b = await connect(web, client, room)
         victim = (await receive(b, "welcome"))["self"]
         await a.send(json.dumps({"type": "kick", "peer": victim}))
@@ -66,11 +64,9 @@ def test_third_person_knocks_on_a_locked_room_until_admitted(web):
     third.enter("join", chosen)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
+        a, _ = await join(web, counsellor, room)
         unlock(client, room, "kamille-tuin")
-        b = await connect(web, client, room)
-        await receive(b, "welcome")
+        b, _ = await join(web, client, room)
         unlock(third, room, "kamille-tuin")
         c = await connect(web, third, room)
         await receive(c, "knocking")
@@ -91,10 +87,8 @@ def test_end_for_all_disconnects_everyone_and_forgets_the_room(web):
     unlock(client, room, "kamille-tuin")
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
-        b = await connect(web, client, room)
-        await receive(b, "welcome")
+        a, _ = await join(web, counsellor, room)
+        b, _ = await join(web, client, room)
         await a.send('{"type": "end"}')
         assert await receive(b, "ended")
         assert await receive(a, "ended")

@@ -10,7 +10,7 @@ import websockets
 from praatbox.relay.auth import relay_token
 from tests.live import LIVE_SECRET as SECRET
 from tests.security.relay_rooms import group_room
-from tests.signaling.client import connect, receive, run
+from tests.signaling.client import connect, join, receive, run
 
 
 def relay_url(web):
@@ -109,8 +109,7 @@ def test_third_person_moves_the_room_to_the_relay_and_back_after_a_delay(web):
         # A reload (leave, come back at once) does not bounce the room back to p2p.
         await c.close()
         assert (await receive(relay, "peer-left"))["peer"] == id_c
-        c = await connect(web, users[2], room)
-        welcome = await receive(c, "welcome")
+        c, welcome = await join(web, users[2], room)
         assert welcome["mode"] == "group"
         assert (await receive(relay, "peer-joined"))["peer"] == welcome["self"]
         await no_frame_of(a, "mode", 5.0)

@@ -6,18 +6,16 @@ import json
 import pytest
 import websockets
 
-from tests.signaling.client import connect, next_frame, pair, receive, run
+from tests.signaling.client import connect, join, next_frame, pair, receive, run
 
 
 def test_two_participants_meet_and_signals_are_stamped_by_the_server(web):
     counsellor, client, room = pair(web)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        welcome_a = await receive(a, "welcome")
+        a, welcome_a = await join(web, counsellor, room)
         assert welcome_a["moderator"] is True and welcome_a["peers"] == []
-        b = await connect(web, client, room)
-        welcome_b = await receive(b, "welcome")
+        b, welcome_b = await join(web, client, room)
         assert welcome_b["moderator"] is False and welcome_b["peers"] == [welcome_a["self"]]
         assert (await receive(a, "peer-joined"))["peer"] == welcome_b["self"]
         offer = {"description": {"type": "offer", "sdp": "v=0\r\n" + "a=x\r\n" * 1500}}
@@ -39,10 +37,8 @@ def test_a_dropped_connection_is_reported_as_disconnected(web):
     counsellor, client, room = pair(web)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
-        b = await connect(web, client, room)
-        await receive(b, "welcome")
+        a, _ = await join(web, counsellor, room)
+        b, _ = await join(web, client, room)
         await b.close()
         assert (await receive(a, "peer-left"))["reason"] == "disconnected"
         await a.close()
@@ -61,8 +57,7 @@ def test_bad_frames_get_an_error_and_the_connection_stays_up(web, frame, code):
     counsellor, _, room = pair(web)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
+        a, _ = await join(web, counsellor, room)
         await a.send(frame)
         error = await receive(a, "error")
         assert error["code"] == code and error["message"]
@@ -77,8 +72,7 @@ def test_repeated_abuse_closes_the_connection_with_policy_violation(web):
     counsellor, _, room = pair(web)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
+        a, _ = await join(web, counsellor, room)
         for _ in range(20):
             await a.send("garbage")
         with pytest.raises(websockets.ConnectionClosed):
@@ -94,8 +88,7 @@ def test_signals_cannot_cross_into_another_room(web):
     stranger, _, other_room = pair(web)
 
     async def scenario():
-        a = await connect(web, counsellor, room)
-        await receive(a, "welcome")
+        a, _ = await join(web, counsellor, room)
         x = await connect(web, stranger, other_room)
         outsider = (await receive(x, "welcome"))["self"]
         await a.send(json.dumps({"type": "signal", "to": outsider, "data": {"candidate": None}}))
