@@ -9,10 +9,7 @@ from typing import Any, Mapping
 from flask import Flask, request
 
 from praatbox.config import load_settings
-from praatbox.hub.memory import MemoryHub
-from praatbox.rooms.attempts import AttemptLimiter
-from praatbox.rooms.registry import RoomRegistry
-from praatbox.terms import room_fingerprint
+from praatbox.hub import make_hub
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,25 +33,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_settings(os.environ, test_config))
-    registry = RoomRegistry(
-        max_participants=app.config["MAX_ROOM_PARTICIPANTS"],
-        empty_grace_seconds=app.config["ROOM_EMPTY_GRACE_SECONDS"],
-        fingerprint=room_fingerprint(app.config["ENDED_ROOM_KEY"]),
-    )
-    lockout = (app.config["PASSWORD_LOCKOUT_FAILURES"], app.config["PASSWORD_LOCKOUT_SECONDS"])
-    if app.config["REDIS_URL"]:
-        from praatbox.hub.redis_attempts import RedisAttemptLimiter
-        from praatbox.hub.redis_store import RedisHub
-
-        shared = RedisHub.from_url(app.config["REDIS_URL"], registry)
-        app.extensions["praatbox.hub"] = shared
-        app.extensions["praatbox.attempts"] = RedisAttemptLimiter(shared.redis, *lockout)
-    else:
-        app.extensions["praatbox.hub"] = MemoryHub(registry)
-        app.extensions["praatbox.attempts"] = AttemptLimiter(*lockout)
+    hub, attempts = make_hub(app.config)
+    app.extensions["praatbox.hub"] = hub
+    app.extensions["praatbox.attempts"] = attempts
 
     from praatbox import i18n, limits, security
-    from praatbox.signaling import room_socket
+    from praatbox.signaling import relay_socket, room_socket
+    from praatbox.signaling.transport import sock
     from praatbox.views import home, pages, room
 
     security.init_security(app)
@@ -63,5 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(room.bp)
     app.register_blueprint(pages.bp)
-    room_socket.init_signaling(app)
+    app.register_blueprint(room_socket.bp)
+    app.register_blueprint(relay_socket.bp)
+    sock.init_app(app)
     return app

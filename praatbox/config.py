@@ -10,8 +10,8 @@ from praatbox import keys
 from praatbox.keys import derive_key
 from praatbox.relay.auth import relay_token
 from praatbox.rooms.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
-from praatbox.rooms.passwords import MAX_CONCURRENT_HASHES
 from praatbox.signaling import rate as signaling_rate
+from praatbox.signaling.protocol import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,9 @@ DEFAULT_LANGUAGES = ("de", "nl", "en", "fr")
 TERM_LOOKUP_LIMIT = "20 per minute;100 per hour"
 # Each room opened leaves a keyed fingerprint for 24 h (the "terms used recently" warning).
 ROOMS_OPENED_LIMIT = "30 per hour"
-MAX_MESSAGE_BYTES = 64 * 1024
+# Each scrypt holds 16 MiB and a core for ~50 ms: two at a time leave the event loop a core and
+# cap the memory however many guesses arrive at once (the rest wait their turn).
+MAX_CONCURRENT_HASHES = 2
 
 ICE_TRANSPORT_POLICIES = ("all", "relay")
 

@@ -9,42 +9,18 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Callable
 
-from praatbox.rooms.registry import Close, Decision, Room, RoomRegistry, Send
+from praatbox.hub import Outbox
+from praatbox.rooms.model import Close, Decision, LockState, Message, Send, lock_state_of
+from praatbox.rooms.registry import RoomRegistry
 from praatbox.rooms.relay_pool import RELAY_ID_PREFIX
 
-Message = dict[str, Any]
 SWEEP_INTERVAL_SECONDS = 10.0
 # A group room that shrinks to two waits this long before going back to p2p: a reload must
 # not bounce everyone off the relay and back.
 P2P_RETURN_DELAY_SECONDS = 4.0
 Schedule = Callable[[float, Callable[[], None]], None]
-
-
-class Outbox(Protocol):
-    """A connected participant's outbound queue; neither method may block."""
-
-    def put(self, message: Message) -> None: ...
-
-    def end(self, reason: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class LockState:
-    """What the views need to know about a room's door: password, bans, moderator code."""
-
-    password_hash: bytes | None
-    version: int
-    banned: frozenset[str]
-    moderator_hash: str | None
-
-
-def lock_state_of(room: Room) -> LockState:
-    """Copy what the views need out of a room (both hubs answer `lock_state` with this)."""
-    return LockState(room.password_hash, room.lock_version, frozenset(room.banned),
-                     room.moderator_hash)
 
 
 def start_timer(delay: float, action: Callable[[], None]) -> None:

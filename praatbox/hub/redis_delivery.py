@@ -16,8 +16,8 @@ from typing import Any
 
 import redis
 
-from praatbox.hub.memory import Outbox
-from praatbox.rooms.registry import Close, Decision, Send
+from praatbox.hub import Outbox
+from praatbox.rooms.model import Close, Decision, Send
 from praatbox.signaling.protocol import ProtocolError
 
 logger = logging.getLogger(__name__)

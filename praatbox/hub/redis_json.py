@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from praatbox.rooms.registry import Participant, Room
+from praatbox.rooms.model import Participant, Room
 from praatbox.rooms.relay_pool import RelayInfo
 
 

@@ -29,18 +29,13 @@ from typing import Any, Callable
 
 import redis
 
-from praatbox.hub.memory import (
-    P2P_RETURN_DELAY_SECONDS,
-    LockState,
-    Outbox,
-    Schedule,
-    lock_state_of,
-    start_timer,
-)
+from praatbox.hub import Outbox
+from praatbox.hub.memory import P2P_RETURN_DELAY_SECONDS, Schedule, start_timer
 from praatbox.hub.redis_delivery import Delivery
 from praatbox.hub.redis_json import dump_relay, dump_room, load_relay, load_room
 from praatbox.rooms import modes
-from praatbox.rooms.registry import RECENT_TERMS_SECONDS, Decision, RoomRegistry, Send
+from praatbox.rooms.model import Decision, LockState, lock_state_of
+from praatbox.rooms.registry import RECENT_TERMS_SECONDS, RoomRegistry
 from praatbox.rooms.relay_pool import RELAY_ID_PREFIX, RelayInfo, RelayPool
 
 logger = logging.getLogger(__name__)
@@ -245,8 +240,7 @@ class RedisHub:
                 continue
             room = load_room(text)
             if room.mode == modes.MESH and len(room.participants) >= modes.GROUP_FROM_PARTICIPANTS:
-                self._change(room_id, lambda r: _decisions(
-                    modes.relay_registered(list(r.rooms.values()), r.relays)))
+                self._change(room_id, lambda r: r.move_mesh_rooms_to_relays())
         return relay_id
 
     def relay_load(self, relay_id: str, streams: int) -> None:
@@ -263,7 +257,8 @@ class RedisHub:
         with self._pool() as pool:
             pinned = pool.unregister(relay_id)
         for room_id in pinned:
-            self._change(room_id, functools.partial(_rehome, room_id=room_id, relay_id=relay_id))
+            self._change(room_id, functools.partial(RoomRegistry.rehome, room_id=room_id,
+                                                    relay_id=relay_id))
 
     def close(self) -> None:
         """Stop listening (tests; a web process just exits); pending timers then do nothing."""
@@ -371,16 +366,3 @@ class RedisHub:
             if not self.closed:
                 logger.warning("hub: could not switch a room back to p2p", exc_info=True)
 
-
-def _decisions(outgoing: modes.Outgoing) -> list[Decision]:
-    return [Send(recipient, message) for recipient, message in outgoing]
-
-
-def _rehome(registry: RoomRegistry, room_id: str, relay_id: str) -> list[Decision]:
-    """Move a room off a relay that went away (the shared pool has forgotten it already)."""
-    room = registry.rooms.get(room_id)
-    if room is None or room.relay != relay_id:
-        return []
-    # `modes.relay_gone` expects to find the relay and its pin; let it see them once more.
-    registry.relays.relays[relay_id] = RelayInfo(0, rooms={room_id})
-    return _decisions(modes.relay_gone([room], registry.relays, relay_id))

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import MutableMapping
 from typing import Any
 
-from praatbox.hub.memory import LockState
+from praatbox.rooms.model import LockState
 
 MODERATOR = "moderator"
 CLIENT = "client"

@@ -11,17 +11,15 @@ people). Back to two, a mesh is plain `p2p` at once; a group room waits a short 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
+# The modes themselves live in `model`; re-exported so that callers can say `modes.GROUP`.
+from praatbox.rooms.model import GROUP as GROUP
+from praatbox.rooms.model import MESH as MESH
+from praatbox.rooms.model import P2P as P2P
+from praatbox.rooms.model import Message, Room
 from praatbox.rooms.relay_pool import RelayPool
 
-if TYPE_CHECKING:
-    from praatbox.rooms.registry import Room
-
-Message = dict[str, Any]
 Outgoing = list[tuple[str, Message]]
-
-P2P, GROUP, MESH = "p2p", "group", "mesh"
 GROUP_FROM_PARTICIPANTS = 3
 MESH_MAX_PARTICIPANTS = 4
 
@@ -83,14 +81,17 @@ def relay_gone(rooms: Iterable[Room], pool: RelayPool, relay_id: str) -> Outgoin
     pinned = pool.unregister(relay_id)
     outgoing: Outgoing = []
     for room in rooms:
-        if room.room_id not in pinned or room.relay != relay_id:
-            continue
-        room.relay = None
-        if len(room.participants) >= GROUP_FROM_PARTICIPANTS:
-            outgoing += _to_relay_or_mesh(room, pool)
-        else:
-            outgoing += _announce(room, P2P)
+        if room.room_id in pinned and room.relay == relay_id:
+            outgoing += rehome(room, pool)
     return outgoing
+
+
+def rehome(room: Room, pool: RelayPool) -> Outgoing:
+    """Move one room off its relay, which went away (and left the pool already)."""
+    room.relay = None
+    if len(room.participants) >= GROUP_FROM_PARTICIPANTS:
+        return _to_relay_or_mesh(room, pool)
+    return _announce(room, P2P)
 
 
 def _to_relay_or_mesh(room: Room, pool: RelayPool, skip: str | None = None) -> Outgoing:

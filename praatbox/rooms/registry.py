@@ -6,105 +6,31 @@ This keeps the rules testable and lets a Redis-backed hub reuse them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from praatbox.rooms import modes
+from praatbox.rooms.model import (
+    Banned,
+    Close,
+    Decision,
+    Message,
+    NotInRoom,
+    NotModerator,
+    Participant,
+    Room,
+    RoomFull,
+    RoomNotOpen,
+    Send,
+    UnknownPeer,
+)
 from praatbox.rooms.relay_pool import RelayPool
 
-Message = dict[str, Any]
 RECENT_TERMS_SECONDS = 24 * 3600.0
 # The signaling protocol's version, sent in `welcome` (docs/signaling.md); raise it when a message
 # changes in a way an older page could not follow.
 PROTOCOL_VERSION = 1
 MAX_RECENTLY_ENDED = 10_000
 ROOM_ATTEMPTS_WARNING = 20
-
-
-class RoomError(Exception):
-    """A request the room rules refuse; `code` is the signaling error code."""
-
-    code = "not-allowed"
-
-
-class RoomNotOpen(RoomError):
-    code = "room-not-open"
-
-
-class RoomFull(RoomError):
-    code = "room-full"
-
-
-class UnknownPeer(RoomError):
-    code = "unknown-peer"
-
-
-class Banned(RoomError):
-    code = "kicked"
-
-
-class NotModerator(RoomError):
-    code = "not-allowed"
-
-
-@dataclass(frozen=True)
-class Send:
-    """Deliver `message` to the participant `peer`."""
-
-    peer: str
-    message: Message
-
-
-@dataclass(frozen=True)
-class Close:
-    """Disconnect `peer` (after what was sent to it so far)."""
-
-    peer: str
-    reason: str
-
-
-Decision = Union[Send, Close]
-
-
-@dataclass
-class Participant:
-    peer_id: str
-    visitor: str
-    moderator: bool
-    joined_at: float
-
-
-@dataclass
-class Room:
-    room_id: str
-    opened_at: float
-    participants: dict[str, Participant] = field(default_factory=dict)
-    lobby: dict[str, Participant] = field(default_factory=dict)
-    banned: set[str] = field(default_factory=set)
-    password_hash: bytes | None = None
-    lock_version: int = 0
-    waiting_room: bool = False
-    failed_attempts: int = 0
-    empty_since: float | None = None
-    mode: str = modes.P2P
-    relay: str | None = None
-    changes: int = 0
-    # sha256 of the moderator code of this room instance (`membership`): only a browser that
-    # holds the code is its moderator, so an older session's cookie is not.
-    moderator_hash: str | None = None
-
-    @property
-    def locked(self) -> bool:
-        return self.password_hash is not None
-
-    def moderators(self) -> list[str]:
-        return [p.peer_id for p in self.participants.values() if p.moderator]
-
-    def must_knock(self, newcomer: Participant) -> bool:
-        """Knock when the waiting room is on, or a locked room already holds its two people."""
-        if newcomer.moderator:
-            return False
-        return self.waiting_room or (self.locked and len(self.participants) >= 2)
 
 
 class RoomRegistry:
@@ -239,7 +165,7 @@ class RoomRegistry:
         """Forward an offer, answer or candidate to one other participant of the same room."""
         room = self._room(room_id)
         if sender not in room.participants:
-            raise NotModerator(room_id)
+            raise NotInRoom(room_id)
         if recipient == "relay":
             if room.mode != modes.GROUP or room.relay is None:
                 raise UnknownPeer(recipient)
@@ -331,6 +257,10 @@ class RoomRegistry:
 
     def relay_registered(self, relay_id: str, capacity: int) -> list[Decision]:
         self.relays.register(relay_id, capacity)
+        return self.move_mesh_rooms_to_relays()
+
+    def move_mesh_rooms_to_relays(self) -> list[Decision]:
+        """Move rooms that fell back to a mesh onto a relay, now that one has room."""
         return _sends(modes.relay_registered(self.rooms.values(), self.relays))
 
     def relay_load(self, relay_id: str, streams: int) -> None:
@@ -339,13 +269,20 @@ class RoomRegistry:
     def relay_gone(self, relay_id: str) -> list[Decision]:
         return _sends(modes.relay_gone(self.rooms.values(), self.relays, relay_id))
 
+    def rehome(self, room_id: str, relay_id: str) -> list[Decision]:
+        """Move a room off a relay the pool has already forgotten (another process saw it go)."""
+        room = self.rooms.get(room_id)
+        if room is None or room.relay != relay_id:
+            return []
+        return _sends(modes.rehome(room, self.relays))
+
     def route_relay_signal(
         self, relay_id: str, room_id: str, recipient: str, data: dict[str, Any]
     ) -> list[Decision]:
         """Forward the relay's offer, candidate or error to one browser of a room it serves."""
         room = self._room(room_id)
         if room.relay != relay_id or not self.relays.serves(relay_id, room_id):
-            raise NotModerator(room_id)
+            raise NotInRoom(room_id)
         if recipient not in room.participants:
             raise UnknownPeer(recipient)
         return [Send(recipient, {"type": "signal", "from": "relay", "data": data})]

@@ -1,1 +1,2 @@
-"""The signaling WebSocket: wire codec (`protocol`) and the flask-sock handler (`socket`)."""
+"""The signaling WebSockets: wire codec (`protocol`), socket plumbing (`transport`), sending
+budgets (`rate`), and the handlers of browsers (`room_socket`) and relays (`relay_socket`)."""

@@ -10,9 +10,10 @@ import json
 import re
 from typing import Any, Callable
 
-from praatbox.config import MAX_MESSAGE_BYTES
-
 Message = dict[str, Any]
+
+# The largest frame a browser or relay may send (an SDP with many candidates fits easily).
+MAX_MESSAGE_BYTES = 64 * 1024
 
 MAX_SDP_CHARS = 60_000
 MAX_CANDIDATE_CHARS = 1_000
@@ -142,8 +143,8 @@ def _relay_hello(frame: Message) -> Message:
 
 
 def _relay_load(frame: Message) -> Message:
-    rooms, streams = _count(frame, "rooms"), _count(frame, "streams")
-    return {"type": "relay-load", "rooms": rooms, "streams": streams}
+    """Keep `streams` only: the web counts the rooms it pinned to the relay itself."""
+    return {"type": "relay-load", "streams": _count(frame, "streams")}
 
 
 def _relay_signal(frame: Message) -> Message:

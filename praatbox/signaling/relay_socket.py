@@ -12,16 +12,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, request
 
+from praatbox.hub import current_hub
 from praatbox.relay.auth import relay_token_valid
-from praatbox.rooms.registry import RoomError
+from praatbox.rooms.model import RoomError
 from praatbox.signaling.protocol import ProtocolError, decode_relay_frame
-from praatbox.signaling.room_socket import (
-    SocketOutbox,
-    received_frames,
-    sock,
-    use_sendall_transport,
-)
-from praatbox.views import hub
+from praatbox.signaling.transport import SocketOutbox, received_frames, sock, use_sendall_transport
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +39,7 @@ def _authorise_relay() -> None:
 def relay_socket(ws: Any) -> None:
     """Serve one relay process for the life of its connection."""
     outbox = SocketOutbox(ws)
-    rooms = hub()
+    rooms = current_hub()
     relay_id: str | None = None
     try:
         for raw in received_frames(ws):

@@ -8,109 +8,40 @@ participant slows down only itself.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
-import queue
 import secrets
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import simple_websocket.ws
-from flask import Blueprint, Flask, abort, current_app, g, request, session
-from flask_sock import Sock
-from wsproto.extensions import PerMessageDeflate
+from flask import Blueprint, abort, current_app, g, request, session
 
+from praatbox.hub import current_hub
 from praatbox.rooms import membership
-from praatbox.rooms.registry import RoomError
+from praatbox.rooms.model import RoomError
 from praatbox.security import same_origin
-from praatbox.signaling.protocol import ProtocolError, decode_client_frame, encode, error_message
+from praatbox.signaling.protocol import ProtocolError, decode_client_frame, error_message
 from praatbox.signaling.rate import Budget, SenderRates, SendRate
-from praatbox.signaling.transport import LINGER_SECONDS, Transport
+from praatbox.signaling.transport import (
+    CLOSE_POLICY_VIOLATION,
+    LINGER_SECONDS,
+    RECEIVE_TIMEOUT_SECONDS,
+    SocketOutbox,
+    Transport,
+    received_frames,
+    sock,
+    use_sendall_transport,
+)
 from praatbox.terms import is_room_id
-from praatbox.views import hub
 
 logger = logging.getLogger(__name__)
 
-RECEIVE_TIMEOUT_SECONDS = 5.0
-OUTBOX_MAX_MESSAGES = 512
 ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
-CLOSE_NORMAL = 1000
-CLOSE_POLICY_VIOLATION = 1008
-
-
-def received_frames(ws: Any) -> Iterator[str | bytes]:
-    """Yield frames as they arrive. The receive timeout lets the loop notice a socket that
-    closed without a close frame (a blocking receive never returns then)."""
-    while ws.connected:
-        raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
-        if raw is not None:
-            yield raw
 
 
 bp = Blueprint("signaling", __name__)
-sock = Sock()
-
 senders = SenderRates()  # the signaling budgets of this process's visitors
-
-# Per-connection deflate state costs ~240 KB; without context takeover it is small.
-simple_websocket.ws.PerMessageDeflate = functools.partial(
-    PerMessageDeflate, client_no_context_takeover=True, server_no_context_takeover=True
-)
-
-
-class SocketOutbox:
-    """A participant's outbound queue, drained in order by a writer of its own."""
-
-    def __init__(self, ws: Any) -> None:
-        self._ws = ws
-        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
-        self._closing_reason = ""
-        self._writer = threading.Thread(target=self._drain, daemon=True)
-        self._writer.start()
-
-    def put(self, message: dict[str, Any]) -> None:
-        try:
-            self._queue.put_nowait(encode(message))
-        except queue.Full:
-            if self._ws.connected:  # once per connection, not once per message
-                logger.warning("signaling: outbox full, closing a slow connection")
-            self._ws.connected = False
-
-    def end(self, reason: str) -> None:
-        """Close the connection once everything queued so far is sent (kick, deny, end)."""
-        self._closing_reason = reason
-        self._stop()
-
-    def close(self) -> None:
-        """Stop the writer once everything queued so far is sent."""
-        self._stop()
-        self._writer.join(timeout=2)
-
-    def _stop(self) -> None:
-        try:
-            self._queue.put_nowait(None)
-        except queue.Full:
-            self._ws.connected = False
-
-    def _drain(self) -> None:
-        while True:
-            text = self._queue.get()
-            if text is None:
-                break
-            try:
-                self._ws.send(text)
-            except Exception:  # the peer is gone; the reader notices and cleans up
-                return
-        if self._closing_reason:
-            try:
-                self._ws.close(CLOSE_NORMAL, self._closing_reason)
-            except Exception:  # already closed by the other side
-                pass
-
 
 @bp.before_request
 def _authorise_upgrade() -> None:
@@ -127,7 +58,7 @@ def _authorise_upgrade() -> None:
     g.signaling_sender = _sender_key()  # before `entry` may give the session a visitor id
     if senders.refused_for(g.signaling_sender, time.monotonic()) > 0:
         abort(429)
-    lock = hub().lock_state(room_id)
+    lock = current_hub().lock_state(room_id)
     if membership.entry(session, room_id, lock) not in (membership.MODERATOR, membership.CLIENT):
         abort(403)
     use_sendall_transport()
@@ -141,13 +72,6 @@ def _sender_key() -> str:
         return visitor
     cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"], "")
     return hashlib.sha256(cookie.encode()).hexdigest()
-
-
-def use_sendall_transport() -> None:
-    """Give the upgrade a transport that writes whole frames (call before the upgrade)."""
-    raw = request.environ.get("gunicorn.socket")
-    if raw is not None:
-        request.environ["gunicorn.socket"] = Transport(raw)
 
 
 class _AbuseCounter:
@@ -165,11 +89,11 @@ class _AbuseCounter:
 @sock.route("/ws/<room_id>", bp=bp)
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
-    moderator = membership.is_moderator(session, room_id, hub().lock_state(room_id))
+    moderator = membership.is_moderator(session, room_id, current_hub().lock_state(room_id))
     visitor = membership.visitor_id(session)
     peer_id = secrets.token_urlsafe(9)
     outbox = SocketOutbox(ws)
-    rooms = hub()
+    rooms = current_hub()
     try:
         rooms.connect(room_id, peer_id, visitor, moderator, outbox)
     except RoomError as error:
@@ -247,12 +171,3 @@ def _error_text(error: ProtocolError | RoomError) -> str:
         "not-allowed": "only the counsellor may do that",
         "room-not-open": "this room is closed",
     }.get(error.code, "not allowed")
-
-
-def init_signaling(app: Flask) -> None:
-    """Register the WebSocket routes (browsers' and relays') on the app."""
-    from praatbox.signaling import relay_socket
-
-    app.register_blueprint(bp)
-    app.register_blueprint(relay_socket.bp)
-    sock.init_app(app)

@@ -1,11 +1,31 @@
-"""The socket under simple-websocket: whole writes, paused reads, a close the peer can read."""
+"""WebSocket plumbing shared by the browsers' and the relays' sockets: the flask-sock instance,
+the receive loop, each connection's outbound queue, and the socket under simple-websocket (whole
+writes, paused reads, a close the peer can read)."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import queue
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import simple_websocket.ws
+from flask import request
+from flask_sock import Sock
+from wsproto.extensions import PerMessageDeflate
+
+from praatbox.signaling.protocol import encode
+
+logger = logging.getLogger(__name__)
+
+RECEIVE_TIMEOUT_SECONDS = 5.0
+OUTBOX_MAX_MESSAGES = 512
+CLOSE_NORMAL = 1000
+CLOSE_POLICY_VIOLATION = 1008
 # Closing: how long and how much to keep reading (and discarding) so the peer reads our close.
 LINGER_SECONDS = 1.0
 LINGER_MAX_BYTES = 1024 * 1024
@@ -50,3 +70,77 @@ class Transport:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
+
+
+def use_sendall_transport() -> None:
+    """Give the upgrade a transport that writes whole frames (call before the upgrade)."""
+    raw = request.environ.get("gunicorn.socket")
+    if raw is not None:
+        request.environ["gunicorn.socket"] = Transport(raw)
+
+
+def received_frames(ws: Any) -> Iterator[str | bytes]:
+    """Yield frames as they arrive. The receive timeout lets the loop notice a socket that
+    closed without a close frame (a blocking receive never returns then)."""
+    while ws.connected:
+        raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
+        if raw is not None:
+            yield raw
+
+
+sock = Sock()
+
+# Per-connection deflate state costs ~240 KB; without context takeover it is small.
+simple_websocket.ws.PerMessageDeflate = functools.partial(
+    PerMessageDeflate, client_no_context_takeover=True, server_no_context_takeover=True
+)
+
+
+class SocketOutbox:
+    """A participant's outbound queue, drained in order by a writer of its own."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
+        self._closing_reason = ""
+        self._writer = threading.Thread(target=self._drain, daemon=True)
+        self._writer.start()
+
+    def put(self, message: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(encode(message))
+        except queue.Full:
+            if self._ws.connected:  # once per connection, not once per message
+                logger.warning("signaling: outbox full, closing a slow connection")
+            self._ws.connected = False
+
+    def end(self, reason: str) -> None:
+        """Close the connection once everything queued so far is sent (kick, deny, end)."""
+        self._closing_reason = reason
+        self._stop()
+
+    def close(self) -> None:
+        """Stop the writer once everything queued so far is sent."""
+        self._stop()
+        self._writer.join(timeout=2)
+
+    def _stop(self) -> None:
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:
+            self._ws.connected = False
+
+    def _drain(self) -> None:
+        while True:
+            text = self._queue.get()
+            if text is None:
+                break
+            try:
+                self._ws.send(text)
+            except Exception:  # the peer is gone; the reader notices and cleans up
+                return
+        if self._closing_reason:
+            try:
+                self._ws.close(CLOSE_NORMAL, self._closing_reason)
+            except Exception:  # already closed by the other side
+                pass

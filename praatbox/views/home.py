@@ -18,12 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 
 from praatbox import limits
-from praatbox.hub.memory import LockState
+from praatbox.hub import current_attempts, current_hub
 from praatbox.i18n import current_language
 from praatbox.keys import address_pseudonym
 from praatbox.rooms import membership
+from praatbox.rooms.model import LockState
 from praatbox.terms import TERM_FIELDS, TermError, Terms, draw_words
-from praatbox.views import client_redirect, hub
+from praatbox.views import client_redirect
 
 bp = Blueprint("home", __name__)
 
@@ -98,7 +99,7 @@ def start() -> Response:
         room_id = _room_id_from_form()
     except TermError as error:
         return _render_form(422, error)
-    rooms = hub()
+    rooms = current_hub()
     if (not rooms.room_is_open(room_id) and rooms.recently_used(room_id)
             and not request.form.get("reuse")):
         return _render_form(409, reused=True)
@@ -120,7 +121,7 @@ def start() -> Response:
 def _reclaim(room_id: str, typed: str, lock: LockState) -> Response:
     """Give the moderator role of a running room to whoever types its moderator code; wrong
     codes are failed attempts, limited per address like wrong passwords."""
-    limiter = current_app.extensions["praatbox.attempts"]
+    limiter = current_attempts()
     key = RECLAIM_ATTEMPTS_PREFIX + room_id
     address = address_pseudonym(current_app.config["ADDRESS_KEY"], request.remote_addr or "")
     now = time.time()

@@ -13,8 +13,8 @@ from flask import (
     render_template,
 )
 
+from praatbox.hub import current_hub
 from praatbox.ice import ice_servers_for_request
-from praatbox.views import hub
 
 bp = Blueprint("pages", __name__)
 
@@ -40,14 +40,14 @@ def check() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    rooms, participants = hub().counts()
+    rooms, participants = current_hub().counts()
     return jsonify(status="ok", rooms=rooms, participants=participants)
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format; counts only, never room ids or terms."""
-    rooms, participants = hub().counts()
+    rooms, participants = current_hub().counts()
     body = (
         "# HELP praatbox_rooms Open rooms (all web processes when Redis is used).\n"
         "# TYPE praatbox_rooms gauge\n"

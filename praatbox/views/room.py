@@ -20,11 +20,11 @@ from flask import (
 from flask_babel import gettext as _
 
 from praatbox import limits
+from praatbox.hub import current_attempts, current_hub
 from praatbox.i18n import current_language
 from praatbox.ice import ice_servers_for_request
 from praatbox.keys import address_pseudonym
 from praatbox.rooms import membership
-from praatbox.rooms.attempts import AttemptLimiter
 from praatbox.rooms.passwords import (
     MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS,
@@ -32,7 +32,8 @@ from praatbox.rooms.passwords import (
     password_matches,
 )
 from praatbox.terms import is_room_id
-from praatbox.views import client_redirect, hub
+from praatbox.views import client_redirect
+from praatbox.views.threadpool import run_in_threadpool
 
 bp = Blueprint("room", __name__, url_prefix="/r")
 
@@ -64,12 +65,6 @@ def _invite_links(room_id: str) -> dict[str, str]:
     }
 
 
-def _limiter() -> AttemptLimiter:
-    """The wrong-password limits (an `AttemptLimiter`, or its Redis twin with the same methods)."""
-    limiter: AttemptLimiter = current_app.extensions["praatbox.attempts"]
-    return limiter
-
-
 def _address() -> str:
     """A keyed pseudonym of the visitor's address: limits need it, Redis must not hold it."""
     return address_pseudonym(current_app.config["ADDRESS_KEY"], request.remote_addr or "")
@@ -85,7 +80,7 @@ def too_many_lookups(error: Exception) -> Response:  # noqa: ARG001 - Flask hand
 def show(room_id: str) -> Response:
     """Show the call, or what stands before it: waiting screen, password prompt, or refusal."""
     room_id = _checked_room_id(room_id)
-    lock = hub().lock_state(room_id)
+    lock = current_hub().lock_state(room_id)
     status = membership.entry(session, room_id, lock)
     if status == "closed":
         return make_response(render_template("waiting.html", room_id=room_id))
@@ -118,7 +113,7 @@ def waiting(room_id: str) -> Response:
     """Answer the waiting screen's poll: reload into the room once it is open."""
     room_id = _checked_room_id(room_id)
     response = make_response("", 204)
-    if hub().room_is_open(room_id):
+    if current_hub().room_is_open(room_id):
         session[AUTO_ENTER_KEY] = room_id
         response = make_response("", 200)
         response.headers["HX-Refresh"] = "true"
@@ -135,13 +130,13 @@ def _password_prompt(room_id: str, error: str, status: int) -> Response:
 def unlock(room_id: str) -> Response:
     """Check a client's password; wrong guesses slow down their address and can lock the room."""
     room_id = _checked_room_id(room_id)
-    lock = hub().lock_state(room_id)
+    lock = current_hub().lock_state(room_id)
     if lock is None or lock.password_hash is None:
         return client_redirect(f"/r/{room_id}")
     address, now = _address(), time.time()
-    wait = _limiter().retry_after(room_id, address, now)
+    wait = current_attempts().retry_after(room_id, address, now)
     if wait > 0:
-        if _limiter().room_locked(room_id, now):
+        if current_attempts().room_locked(room_id, now):
             message = _("Too many wrong passwords were typed for this session. Your counsellor "
                         "can let you in: please call them.")
         else:
@@ -150,13 +145,14 @@ def unlock(room_id: str) -> Response:
         response = _password_prompt(room_id, message, 429)
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
-    if password_matches(request.form.get("password", "")[:MAX_PASSWORD_CHARS], lock.password_hash):
-        _limiter().succeeded(room_id, address)
+    guess = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
+    if run_in_threadpool(password_matches, guess, lock.password_hash):
+        current_attempts().succeeded(room_id, address)
         membership.remember_unlock(session, room_id, lock.version)
         membership.grant(session, room_id, membership.CLIENT)
         return client_redirect(f"/r/{room_id}")
-    locked_out = _limiter().failed(room_id, address, now)
-    hub().record_failed_attempt(room_id, locked_out)
+    locked_out = current_attempts().failed(room_id, address, now)
+    current_hub().record_failed_attempt(room_id, locked_out)
     return _password_prompt(room_id, _("That password is not right. Please try again."), 422)
 
 
@@ -164,9 +160,9 @@ def unlock(room_id: str) -> Response:
 def reset_attempts(room_id: str) -> Response:
     """Let the moderator reopen a room that wrong passwords locked (an HTMX button)."""
     room_id = _checked_room_id(room_id)
-    if not membership.is_moderator(session, room_id, hub().lock_state(room_id)):
+    if not membership.is_moderator(session, room_id, current_hub().lock_state(room_id)):
         abort(403)
-    _limiter().reset_room(room_id)
+    current_attempts().reset_room(room_id)
     # The box hides again until the next lockout.
     return make_response(render_template("partials/_attempts_reset.html", room_id=room_id))
 
@@ -175,17 +171,17 @@ def reset_attempts(room_id: str) -> Response:
 def lock(room_id: str) -> Response:
     """Let the moderator set or change the room password (an HTMX partial on the call page)."""
     room_id = _checked_room_id(room_id)
-    if not membership.is_moderator(session, room_id, hub().lock_state(room_id)):
+    if not membership.is_moderator(session, room_id, current_hub().lock_state(room_id)):
         abort(403)
     password = request.form.get("password", "")
     error = None
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         error = _("Use between %(low)d and %(high)d characters: a short password can be "
                   "guessed.", low=MIN_PASSWORD_CHARS, high=MAX_PASSWORD_CHARS)
-    elif not hub().room_is_open(room_id):
+    elif not current_hub().room_is_open(room_id):
         abort(404)
     else:
-        hub().set_password(room_id, hash_password(password))
+        current_hub().set_password(room_id, run_in_threadpool(hash_password, password))
     return make_response(render_template(
         "partials/_password_form.html", room_id=room_id, locked=error is None,
         password_error=error), 422 if error else 200)

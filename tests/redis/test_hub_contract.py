@@ -11,8 +11,9 @@ import pytest
 
 from praatbox.hub.memory import MemoryHub
 from praatbox.hub.redis_store import RedisHub
+from praatbox.rooms.model import Banned
 from praatbox.rooms.passwords import hash_password
-from praatbox.rooms.registry import ROOM_ATTEMPTS_WARNING, Banned, RoomRegistry
+from praatbox.rooms.registry import ROOM_ATTEMPTS_WARNING, RoomRegistry
 
 WAIT_SECONDS = 3.0
 GRACE_SECONDS = 0.3

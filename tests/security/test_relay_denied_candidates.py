@@ -72,6 +72,9 @@ async def probe(
         await browser.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
         await browser.setLocalDescription(await browser.createAnswer())
         sdp = answer_naming(browser.localDescription.sdp, in_sdp.getsockname()[1])
+        # Only the answer is needed. A browser that stayed up would send checks of its own; the
+        # relay would pair with that source, succeed and stop checking the listeners.
+        await browser.close()
         await me.to_relay({"description": {"type": "answer", "sdp": sdp}})
         await me.to_relay({"candidate": {
             "candidate": candidate_line(2, trickled.getsockname()[1]),

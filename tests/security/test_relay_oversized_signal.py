@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from praatbox.config import MAX_MESSAGE_BYTES
-from praatbox.signaling.protocol import MAX_FORWARD_BYTES, ProtocolError, encode
+from praatbox.signaling.protocol import MAX_FORWARD_BYTES, MAX_MESSAGE_BYTES, ProtocolError, encode
 from tests.live import start_relay
 from tests.relay.relay_peers import wait_until
 from tests.security.relay_rooms import Participant, aiortc_browsers, group_room, join_room

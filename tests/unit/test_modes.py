@@ -2,7 +2,8 @@
 
 import pytest
 
-from praatbox.rooms.registry import RoomError, RoomRegistry, Send
+from praatbox.rooms.model import RoomError, Send
+from praatbox.rooms.registry import RoomRegistry
 
 
 def registry_with(*peers):

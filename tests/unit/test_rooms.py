@@ -1,15 +1,15 @@
 import pytest
 
-from praatbox.rooms.registry import (
+from praatbox.rooms.model import (
     Banned,
     Close,
     NotModerator,
     RoomFull,
     RoomNotOpen,
-    RoomRegistry,
     Send,
     UnknownPeer,
 )
+from praatbox.rooms.registry import RoomRegistry
 
 
 def opened(**kwargs):
