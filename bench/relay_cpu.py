@@ -34,10 +34,9 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from praatbox.relay.aiortc_hooks import install_pass_through, use_host_addresses
 from praatbox.relay.auth import relay_token, relay_token_valid
 from praatbox.relay.config import rtc_configuration
-from praatbox.relay.forwarding import install_pass_through
-from praatbox.relay.ice import use_host_addresses
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

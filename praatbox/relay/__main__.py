@@ -14,10 +14,14 @@ from websockets.asyncio.client import ClientConnection
 
 from praatbox.signaling.protocol import MAX_FORWARD_BYTES
 
+from .aiortc_hooks import (
+    check_hooks,
+    install_pass_through,
+    install_peer_policy,
+    use_host_addresses,
+)
 from .auth import relay_token
 from .config import RelayConfig, load_config
-from .forwarding import install_pass_through
-from .ice import install_peer_policy, use_host_addresses
 from .relay import Frame, Relay
 
 logger = logging.getLogger(__name__)
@@ -105,6 +109,7 @@ def main() -> int:
     if not config.secret_key:
         logger.error("PRAATBOX_SECRET_KEY must be set (the same secret as the web process)")
         return 2
+    check_hooks()
     install_pass_through()
     use_host_addresses(config.host_ips)
     install_peer_policy(config.peer_policy())

@@ -1,11 +1,9 @@
 """Forward a publisher's encoded frames to its subscribers without decoding them.
 
-aiortc has no public hook for encoded frames: its receivers hand each reassembled frame to
-`aiortc.rtcrtpreceiver.get_decoder(codec)`. Replacing that function with a pass-through makes
-a receiver's track yield `av.Packet`s, and a sender whose track yields packets only repacks
-them into RTP. Decoding and re-encoding would cost a core per few streams, and would break
-browser-side frame encryption. The relay's own receivers go one step further: a `FrameTap`
-takes each reassembled frame before it reaches aiortc's decoder thread.
+Decoding and re-encoding would cost a core per few streams, and would break browser-side frame
+encryption. aiortc's receivers are made to yield encoded frames (`aiortc_hooks`), and the relay's
+own receivers go one step further: a `FrameTap` takes each reassembled frame before it reaches
+aiortc's decoder thread.
 """
 
 from __future__ import annotations
@@ -19,13 +17,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-import aiortc.rtcrtpreceiver
 import av
 from aiortc import RTCRtpReceiver
-from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from .aiortc_hooks import replace_decoder_queue
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +36,6 @@ AUDIO_BUFFER_FRAMES = 50
 KEYFRAME_REQUEST_INTERVAL_S = 0.5
 
 OnFrame = Callable[[RTCRtpCodecParameters, JitterFrame], None]
-
-
-class PassThroughDecoder(Decoder):
-    """Hand the reassembled frame on as an `av.Packet` instead of decoding it."""
-
-    def __init__(self, clock_rate: int) -> None:
-        self._time_base = fractions.Fraction(1, clock_rate)
-
-    def decode(self, encoded_frame: JitterFrame) -> list[av.Packet]:  # type: ignore[override]
-        packet = av.Packet(encoded_frame.data)
-        packet.pts = encoded_frame.timestamp
-        packet.time_base = self._time_base
-        return [packet]
-
-
-def _pass_through_decoder(codec: RTCRtpCodecParameters) -> Decoder:
-    return PassThroughDecoder(codec.clockRate)
-
-
-def install_pass_through() -> None:
-    """Make every aiortc receiver in this process yield encoded packets (relay process only)."""
-    aiortc.rtcrtpreceiver.get_decoder = _pass_through_decoder
 
 
 class FrameTap:
@@ -78,9 +54,8 @@ class FrameTap:
 
     @classmethod
     def install(cls, receiver: RTCRtpReceiver, on_frame: OnFrame) -> None:
-        """Replace `receiver`'s decoder queue (private in aiortc 1.16) with a tap."""
-        decoder_queue = receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
-        receiver._RTCRtpReceiver__decoder_queue = cls(decoder_queue, on_frame)  # type: ignore[attr-defined]
+        """Put a tap in place of `receiver`'s decoder queue."""
+        replace_decoder_queue(receiver, lambda decoder_queue: cls(decoder_queue, on_frame))
 
     def put(self, item: tuple[RTCRtpCodecParameters, JitterFrame] | None) -> None:
         """Called by the receiver in the event loop, from its packet handler."""

@@ -27,6 +27,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.sdp import candidate_from_sdp
 
+from .aiortc_hooks import forward_keyframe_requests, label_sender, request_keyframe
 from .forwarding import Feed, Outlet
 
 logger = logging.getLogger(__name__)
@@ -122,15 +123,11 @@ class PeerSession:
                 outlet = Outlet(kind)
                 transceiver = self.pc.addTransceiver(outlet, direction="sendonly")
                 _prefer_codecs(transceiver)
-                # aiortc's sender only sets a flag for its own encoder; with pass-through the
-                # keyframe has to come from the publisher.
-                transceiver.sender._send_keyframe = outlet.request_keyframe  # type: ignore[method-assign]
+                forward_keyframe_requests(transceiver.sender, outlet.request_keyframe)
                 slot = Slot(transceiver, outlet, None)
                 self._slots.append(slot)
             slot.publisher = publisher.peer_id
-            # The msid stream id is how the browser tells whose picture this is.
-            slot.transceiver.sender._stream_id = publisher.peer_id
-            slot.transceiver.sender._track_id = f"{publisher.peer_id}-{kind}"
+            label_sender(slot.transceiver.sender, publisher.peer_id, f"{publisher.peer_id}-{kind}")
             slot.transceiver.direction = "sendonly"
             slot.outlet.attach(publisher.feeds[kind])
 
@@ -208,7 +205,7 @@ class PeerSession:
             async def send_pli(transceiver: RTCRtpTransceiver = transceiver) -> None:
                 ssrc = _media_ssrc(self.pc, transceiver)
                 if ssrc is not None:
-                    await transceiver.receiver._send_rtcp_pli(ssrc)
+                    await request_keyframe(transceiver.receiver, ssrc)
 
             feed.start(transceiver.receiver, send_pli)
 

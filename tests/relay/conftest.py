@@ -2,8 +2,7 @@
 
 import os
 
-from praatbox.relay.forwarding import install_pass_through
-from praatbox.relay.ice import use_host_addresses
+from praatbox.relay.aiortc_hooks import install_pass_through, use_host_addresses
 
 # aioice leaves 127.0.0.1 out of its host candidates; inside a loopback-only namespace that
 # would leave no candidate at all.

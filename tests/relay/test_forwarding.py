@@ -5,11 +5,14 @@ import queue
 import time
 
 import aiortc.rtcrtpreceiver
+import pytest
+from aiortc import RTCRtpReceiver
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from relay_peers import FakeWeb, wait_until
 
-from praatbox.relay.forwarding import FrameTap, PassThroughDecoder, is_keyframe
+from praatbox.relay.aiortc_hooks import PassThroughDecoder, check_hooks
+from praatbox.relay.forwarding import FrameTap, is_keyframe
 
 PEERS = ["alice", "bob", "carol"]
 
@@ -105,3 +108,13 @@ def test_late_subscriber_gets_a_keyframe_within_two_seconds() -> None:
             await web.close()
 
     asyncio.run(scenario())
+
+
+def test_the_installed_aiortc_and_aioice_offer_every_private_name_the_relay_hooks_into():
+    check_hooks()  # raises, naming what is missing, at the relay's start
+
+
+def test_an_aiortc_upgrade_that_drops_a_hooked_name_stops_the_relay_at_start(monkeypatch):
+    monkeypatch.delattr(RTCRtpReceiver, "_send_rtcp_pli")
+    with pytest.raises(RuntimeError, match="_send_rtcp_pli is missing"):
+        check_hooks()

@@ -12,8 +12,7 @@ import aioice.ice
 import aiortc.rtcrtpreceiver
 import pytest
 
-from praatbox.relay.forwarding import install_pass_through
-from praatbox.relay.ice import use_host_addresses
+from praatbox.relay.aiortc_hooks import install_pass_through, use_host_addresses
 from tests.live import HttpUser, LiveServer
 from tests.relay.relay_peers import FakeBrowser
 from tests.signaling.client import connect, terms

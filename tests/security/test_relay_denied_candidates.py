@@ -10,8 +10,8 @@ import pytest
 from aioice import Candidate
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from praatbox.relay.aiortc_hooks import install_peer_policy
 from praatbox.relay.config import rtc_configuration
-from praatbox.relay.ice import install_peer_policy
 from praatbox.turn.peers import PeerPolicy
 from tests.live import LiveServer, start_relay
 from tests.relay.relay_peers import wait_until
