@@ -8,7 +8,7 @@ import secrets
 import pytest
 
 from tests.live import HttpUser, start_web
-from tests.signaling.client import connect, receive, run, set_password, unlock
+from tests.signaling.client import connect, join, receive, run, set_password, unlock
 
 PASSWORD = "kamille-tuin"
 ROOM_CONFIG = re.compile(r'<script type="application/json" id="room-config">(.*?)</script>', re.S)
@@ -58,16 +58,11 @@ def moderator_code_shown(user, room):
     return match.group(1)
 
 
-async def welcome_of(site, user, room):
-    ws = await connect(site, user, room)
-    return ws, await receive(ws, "welcome")
-
-
 async def only_first_moderates(site, room, moderator, other):
     """Connect both; return their sockets and the other's welcome."""
-    a, welcome = await welcome_of(site, moderator, room)
+    a, welcome = await join(site, moderator, room)
     assert welcome["moderator"] is True
-    b, welcome = await welcome_of(site, other, room)
+    b, welcome = await join(site, other, room)
     assert welcome["moderator"] is False
     return a, b, welcome
 
@@ -108,7 +103,7 @@ def test_the_counsellor_keeps_the_role_on_reload(site):
 
     async def scenario():
         for _ in range(2):  # the second socket replaces the first, as a reload does
-            ws, welcome = await welcome_of(site, counsellor, room)
+            ws, welcome = await join(site, counsellor, room)
             assert welcome["moderator"] is True
         await ws.close()
 
@@ -119,7 +114,7 @@ def test_an_old_moderator_cookie_gives_nothing_in_a_new_room_with_the_same_terms
     terms, old, room = started(site)
 
     async def end_it():
-        ws, _ = await welcome_of(site, old, room)
+        ws, _ = await join(site, old, room)
         await ws.send('{"type": "end"}')
         await receive(ws, "ended")
 
@@ -190,8 +185,8 @@ def test_a_kicked_client_with_a_fresh_cookie_and_the_password_only_knocks(site):
     unlock(client, room, PASSWORD)
 
     async def scenario():
-        a, _ = await welcome_of(site, counsellor, room)
-        b, welcome = await welcome_of(site, client, room)
+        a, _ = await join(site, counsellor, room)
+        b, welcome = await join(site, client, room)
         await receive(a, "peer-joined")
         await a.send(json.dumps({"type": "kick", "peer": welcome["self"]}))
         await receive(b, "kicked")
