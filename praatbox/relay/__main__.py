@@ -12,6 +12,7 @@ import uvloop
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from praatbox.metrics_server import start_metrics_server
 from praatbox.signaling.protocol import MAX_FORWARD_BYTES
 
 from .aiortc_hooks import (
@@ -22,6 +23,8 @@ from .aiortc_hooks import (
 )
 from .auth import relay_token
 from .config import RelayConfig, load_config
+from .counts import counts
+from .metrics import RelayState, relay_registry
 from .relay import Frame, Relay
 
 logger = logging.getLogger(__name__)
@@ -39,14 +42,18 @@ def parse_frame(message: str | bytes) -> Frame | None:
         frame = json.loads(message)
     except (ValueError, RecursionError):
         logger.warning("frame that is not JSON: dropped")
+        counts.bad_frames += 1
         return None
     if not isinstance(frame, dict):
         logger.warning("frame that is not an object: dropped")
+        counts.bad_frames += 1
         return None
     return frame
 
 
-async def serve_connection(ws: ClientConnection, config: RelayConfig) -> None:
+async def serve_connection(
+    ws: ClientConnection, config: RelayConfig, state: RelayState | None = None,
+) -> None:
     """Say hello, then apply the web's frames until the connection ends."""
 
     async def send(frame: Frame) -> None:
@@ -56,6 +63,8 @@ async def serve_connection(ws: ClientConnection, config: RelayConfig) -> None:
             logger.debug("frame %r not sent: connection closed", frame.get("type"))
 
     relay = Relay(send, config.rtc_configuration())
+    if state is not None:
+        state.relay = relay
     try:
         await send({"type": "relay-hello", "capacity": config.capacity})
         await relay.report_load()
@@ -66,13 +75,16 @@ async def serve_connection(ws: ClientConnection, config: RelayConfig) -> None:
             try:
                 await relay.handle(frame)
             except Exception as exc:  # one bad frame must not take the other rooms down
+                counts.bad_frames += 1
                 logger.warning("frame %r dropped (%s)", frame.get("type"), type(exc).__name__)
     finally:
         # The web process forgets a relay's rooms when it goes away; so does the relay.
+        if state is not None:
+            state.relay = None
         await relay.close()
 
 
-async def run(config: RelayConfig) -> None:
+async def run(config: RelayConfig, state: RelayState | None = None) -> None:
     """Stay connected to the web process, reconnecting with backoff while it is away."""
     headers = {"Authorization": f"Bearer {relay_token(config.secret_key)}"}
     delay = RECONNECT_MIN_S
@@ -83,7 +95,7 @@ async def run(config: RelayConfig) -> None:
             ) as ws:
                 logger.info("connected to the web process")
                 delay = RECONNECT_MIN_S
-                await serve_connection(ws, config)
+                await serve_connection(ws, config, state)
             logger.info("web process closed the connection")
         except websockets.InvalidStatus as exc:
             logger.error("web process refused the relay (HTTP %d)", exc.response.status_code)
@@ -113,8 +125,10 @@ def main() -> int:
     install_pass_through()
     use_host_addresses(config.host_ips)
     install_peer_policy(config.peer_policy())
+    state = RelayState()
+    start_metrics_server(config.metrics_listen, relay_registry(state), state.connected)
     try:
-        uvloop.run(run(config))  # measured: 5-10 % less CPU than asyncio's loop here
+        uvloop.run(run(config, state))  # measured: 5-10 % less CPU than asyncio's loop here
     except KeyboardInterrupt:
         pass
     return 0

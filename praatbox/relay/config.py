@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
+from praatbox.metrics_server import Address, parse_listen
 from praatbox.turn.peers import PeerPolicy
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_WEB_URL = "http://127.0.0.1:8000"
 DEFAULT_CAPACITY_ROOMS = 20
 RELAY_PATH = "/ws-relay"
+# Prometheus /metrics and /healthz, on loopback unless set otherwise ("none": off).
+DEFAULT_METRICS_LISTEN = "127.0.0.1:9642"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class RelayConfig:
     ice_servers: tuple[RTCIceServer, ...] = field(default_factory=tuple)
     allowed_peers: tuple[str, ...] = ()
     denied_peers: tuple[str, ...] = ()
+    metrics_listen: Address | None = None
 
     @property
     def signaling_url(self) -> str:
@@ -106,6 +110,8 @@ def load_config(environ: Mapping[str, str]) -> RelayConfig:
         ice_servers=parse_ice_servers(ice_text) if ice_text else (),
         allowed_peers=_networks(environ, "PRAATBOX_TURN_ALLOWED_PEERS"),
         denied_peers=_networks(environ, "PRAATBOX_TURN_DENIED_PEERS"),
+        metrics_listen=parse_listen(environ.get("PRAATBOX_RELAY_METRICS_LISTEN"),
+                                    DEFAULT_METRICS_LISTEN),
     )
     signaling_url(config.web_url)
     return config

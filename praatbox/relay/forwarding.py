@@ -24,6 +24,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from .aiortc_hooks import replace_decoder_queue
+from .counts import counts
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class Feed:
         if wait <= 0:
             self._last_request = loop.time()
             task = asyncio.ensure_future(self._send_pli())
+            counts.keyframe_requests += 1
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
         elif self._deferred is None:
@@ -139,8 +141,10 @@ class Feed:
             self._time_base = fractions.Fraction(1, codec.clockRate)
         data = frame.data
         keyframe = is_keyframe(self.kind, data)
-        for outlet in list(self._outlets):
+        outlets = list(self._outlets)
+        for outlet in outlets:
             outlet.push(data, frame.timestamp, self._time_base, keyframe)
+        counts.forwarded_frames += len(outlets)
 
 
 class Outlet(MediaStreamTrack):

@@ -28,6 +28,7 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.sdp import candidate_from_sdp
 
 from .aiortc_hooks import forward_keyframe_requests, label_sender, request_keyframe
+from .counts import counts
 from .forwarding import Feed, Outlet
 
 logger = logging.getLogger(__name__)
@@ -311,6 +312,7 @@ class Relay:
         room_id = frame.get("room")
         if not isinstance(room_id, str) or not room_id:
             logger.warning("frame %r without a room: dropped", kind)
+            counts.bad_frames += 1
             return
         if kind == "room-open" and room_id not in self._queues:
             room = Room(room_id, self._configuration, self._send)
@@ -349,6 +351,7 @@ class Relay:
                     await self._apply(room, frame)
                     await self.report_load()
                 except Exception as exc:  # ends this frame only; traceback at debug level
+                    counts.bad_frames += 1
                     logger.warning("relay frame %r failed (%s)", frame.get("type"),
                                    type(exc).__name__, exc_info=logger.isEnabledFor(logging.DEBUG))
         finally:
@@ -373,3 +376,4 @@ class Relay:
             await room.handle_signal(frame["from"], frame.get("data"))
         elif kind != "room-close":
             logger.warning("unexpected relay frame %r: dropped", kind)
+            counts.bad_frames += 1

@@ -7,13 +7,18 @@ import signal
 
 import uvloop
 
+from praatbox.metrics_server import start_metrics_server
 from praatbox.turn.config import load_config
+from praatbox.turn.metrics import turn_registry
 from praatbox.turn.server import TurnServer
 
 
 async def serve() -> None:
     """Start the server and stop it cleanly on SIGINT or SIGTERM."""
-    server = TurnServer(load_config())
+    config = load_config()
+    server = TurnServer(config)
+    metrics = start_metrics_server(config.metrics_listen, turn_registry(server),
+                                   lambda: server.listening)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -23,6 +28,8 @@ async def serve() -> None:
         await stop.wait()
     finally:
         await server.close()
+        if metrics is not None:
+            metrics.shutdown()
 
 
 def main() -> None:

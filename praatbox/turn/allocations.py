@@ -6,6 +6,7 @@ read by the per-packet path (``routes``, ``Allocation.permissions``, ``Allocatio
 only ever hold live entries; ``sweep`` removes what expired.
 """
 
+from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,8 @@ class AllocationTable:
         self.total_quota = total_quota
         self.address_quota = total_quota if address_quota is None else address_quota
         self.allocations: dict[ClientKey, Allocation] = {}
+        # Refused allocations by quota ("user", "address", "total"), for the metrics.
+        self.refusals: Counter[str] = Counter()
         # (client, channel number) -> (allocation, peer): the ChannelData fast path
         self.routes: dict[tuple[ClientKey, int], tuple[Allocation, Address]] = {}
         # Ports of live allocations' relays: on the server's own address, peers may reach these
@@ -84,13 +87,16 @@ class AllocationTable:
         """Return 486 (user or address quota) or 508 (total cap) for a refused allocation.
 
         The address quota keeps one source (an IPv4 address, an IPv6 /64) from taking the
-        whole server with credentials of many users.
+        whole server with credentials of many users. Each refusal is counted in ``refusals``.
         """
         if self._per_user.get(user, 0) >= self.user_quota:
+            self.refusals["user"] += 1
             return 486
         if len(self.allocations) >= self.total_quota:
+            self.refusals["total"] += 1
             return 508
         if self._per_address.get(source_key(client_ip), 0) >= self.address_quota:
+            self.refusals["address"] += 1
             return 486
         return None
 

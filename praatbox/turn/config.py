@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from praatbox.credentials import split_secrets
 from praatbox.keys import TURN_REST, derive_key
+from praatbox.metrics_server import parse_listen
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ DEFAULT_ADDRESS_CONNECTIONS = 100
 # A TCP/TLS client allocates within a second or two of connecting; a connection (or a TLS
 # handshake) that has no allocation after this long is closed.
 DEFAULT_TCP_IDLE_SECONDS = 10.0
+# Prometheus /metrics and /healthz, on loopback unless set otherwise ("none": off).
+DEFAULT_METRICS_LISTEN = "127.0.0.1:9641"
 
 Address = tuple[str, int]
 
@@ -67,6 +70,7 @@ class TurnConfig:
     permission_lifetime_seconds: int = PERMISSION_LIFETIME_SECONDS
     channel_lifetime_seconds: int = CHANNEL_LIFETIME_SECONDS
     nonce_lifetime_seconds: int = NONCE_LIFETIME_SECONDS
+    metrics_listen: Address | None = None
 
 
 def parse_address(text: str, default_port: int) -> Address:
@@ -170,4 +174,6 @@ def load_config(env: Mapping[str, str] | None = None) -> TurnConfig:
             env.get("PRAATBOX_TURN_ADDRESS_CONNECTIONS") or DEFAULT_ADDRESS_CONNECTIONS),
         tcp_idle_seconds=float(
             env.get("PRAATBOX_TURN_TCP_IDLE_SECONDS") or DEFAULT_TCP_IDLE_SECONDS),
+        metrics_listen=parse_listen(env.get("PRAATBOX_TURN_METRICS_LISTEN"),
+                                    DEFAULT_METRICS_LISTEN),
     )
