@@ -3,10 +3,12 @@
 import asyncio
 import json
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from relay_peers import FakeWeb, wait_until
 
 from praatbox.metrics_server import start_metrics_server
+from praatbox.relay.config import load_config
 from praatbox.relay.counts import counts
 from praatbox.relay.metrics import RelayState, relay_registry
 from tests.live import free_port, start_relay
@@ -83,3 +85,12 @@ def test_metrics_follow_a_room_and_count_frames() -> None:
         server.shutdown()
         server.server_close()
     assert after["praatbox_relay_bad_frames_total"] >= 2
+
+
+def test_metrics_setting_defaults_to_loopback_and_none_switches_it_off() -> None:
+    assert load_config({}).metrics_listen == ("127.0.0.1", 9642)
+    assert load_config({"PRAATBOX_RELAY_METRICS_LISTEN": "none"}).metrics_listen is None
+    state = RelayState()
+    assert start_metrics_server(None, relay_registry(state), state.connected) is None
+    with pytest.raises(ValueError):  # a name, not an address: refused at start
+        load_config({"PRAATBOX_RELAY_METRICS_LISTEN": "metrics.example.org:9642"})
