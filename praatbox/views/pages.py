@@ -12,9 +12,11 @@ from flask import (
     make_response,
     render_template,
 )
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from praatbox.hub import current_hub
 from praatbox.ice import ice_servers_for_request
+from praatbox.web_metrics import REGISTRY
 
 bp = Blueprint("pages", __name__)
 
@@ -47,16 +49,6 @@ def healthz() -> Response:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format; counts only, never room ids or terms."""
-    rooms, participants = current_hub().counts()
-    body = (
-        "# HELP praatbox_rooms Open rooms (all web processes when Redis is used).\n"
-        "# TYPE praatbox_rooms gauge\n"
-        f"praatbox_rooms {rooms}\n"
-        "# HELP praatbox_participants Connected participants"
-        " (all web processes when Redis is used).\n"
-        "# TYPE praatbox_participants gauge\n"
-        f"praatbox_participants {participants}\n"
-    )
-    response = make_response(body, 200)
-    response.mimetype = "text/plain"
+    response = make_response(generate_latest(REGISTRY), 200)
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response

@@ -91,10 +91,12 @@ def test_language_picker_sets_html_lang_and_is_remembered(client):
 
 
 def test_health_and_metrics_count_without_personal_data(client):
-    post_terms(client, "/start", TERMS)
+    room_url = post_terms(client, "/start", TERMS).headers["Location"]
     assert client.get("/healthz").get_json() == {"status": "ok", "rooms": 1, "participants": 0}
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "praatbox_rooms 1" in metrics
+    assert room_url.rsplit("/", 1)[-1] not in metrics
+    assert not any(term in metrics for term in TERMS.values())
 
 
 @pytest.mark.parametrize("origin, host, public, ok", [
