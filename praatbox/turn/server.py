@@ -1,4 +1,5 @@
-"""Sockets of the TURN server: UDP, TCP and TLS listeners, relay sockets, the expiry sweep.
+"""Sockets of the TURN server: UDP, TCP and TLS listeners (connections in `tcp`), relay sockets,
+the expiry sweep.
 
 Stock asyncio datagram transports cost one event-loop pass per datagram (measured on loopback:
 about 12.6k echo messages/s, against 65-75k/s for a loop that drains ``recvfrom``). So UDP
@@ -26,6 +27,7 @@ from praatbox.turn.budget import source_key
 from praatbox.turn.config import TurnConfig
 from praatbox.turn.handlers import RequestHandler
 from praatbox.turn.peers import PeerPolicy
+from praatbox.turn.tcp import TcpConnection
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,6 @@ RELAY_SOCKET_BUFFER_BYTES = 512 * 1024
 RELAY_BIND_ATTEMPTS = 64
 SWEEP_INTERVAL_SECONDS = 1.0
 STATS_INTERVAL_SECONDS = 60.0
-TCP_WRITE_BUFFER_LIMIT_BYTES = 1024 * 1024
 
 Address = tuple[str, int]
 
@@ -73,66 +74,6 @@ class UdpRelay:
         if self.sock.fileno() >= 0:
             self.server.loop.remove_reader(self.sock.fileno())
             self.sock.close()
-
-
-class TcpConnection(asyncio.Protocol):
-    """A TURN client over TCP or TLS: framing, and at most one allocation (RFC 8656 §5)."""
-
-    def __init__(self, server: "TurnServer") -> None:
-        self.server = server
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-        self.peer: Address = ("", 0)
-        self.source = ""
-        self.opened_at = time.monotonic()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports do not subclass asyncio.Transport, but behave as one.
-        self.transport = cast(asyncio.Transport, transport)
-        host, port = transport.get_extra_info("peername")[:2]
-        self.peer = (host, port)
-        if not self.server.admit(self):
-            self.transport.abort()
-            return
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer + data if self.buffer else data
-        try:
-            frames, self.buffer = codec.split_stream(buffer)
-        except ValueError:
-            self.server.stats["malformed"] += 1
-            self.abort()
-            return
-        server = self.server
-        for frame in frames:
-            if codec.is_channel_data(frame[0]):
-                server.relay_channel_data(frame, self)
-            elif not server.handle_stun(frame, self, self.peer, self.reply, datagram=False):
-                self.abort()
-                return
-
-    def write(self, data: bytes) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        # Relayed media is datagrams: drop rather than queue without bound.
-        if transport.get_write_buffer_size() > TCP_WRITE_BUFFER_LIMIT_BYTES:
-            return
-        transport.write(data)
-
-    def reply(self, data: bytes, client: object) -> None:
-        self.write(data)
-
-    def abort(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server.forget(self)
-        self.server.release(self)
 
 
 class TurnServer:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 from flask import (
@@ -20,11 +19,10 @@ from flask_babel import gettext as _
 from praatbox import limits
 from praatbox.hub import current_attempts, current_hub
 from praatbox.i18n import current_language
-from praatbox.keys import address_pseudonym
 from praatbox.rooms import membership
 from praatbox.rooms.model import LockState
 from praatbox.terms import TERM_FIELDS, TermError, Terms, draw_words
-from praatbox.views import client_redirect
+from praatbox.views import client_redirect, request_address, wait_text, with_retry_after
 
 bp = Blueprint("home", __name__)
 
@@ -123,15 +121,10 @@ def _reclaim(room_id: str, typed: str, lock: LockState) -> Response:
     codes are failed attempts, limited per address like wrong passwords."""
     limiter = current_attempts()
     key = RECLAIM_ATTEMPTS_PREFIX + room_id
-    address = address_pseudonym(current_app.config["ADDRESS_KEY"], request.remote_addr or "")
-    now = time.time()
+    address, now = request_address(), time.time()
     wait = limiter.retry_after(key, address, now)
     if wait > 0:
-        message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
-                    seconds=math.ceil(wait))
-        response = _render_form(429, running=True, message=message)
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
+        return with_retry_after(_render_form(429, running=True, message=wait_text(wait)), wait)
     if membership.code_matches(typed, lock):
         limiter.succeeded(key, address)
         membership.grant_moderator(session, room_id, typed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from urllib.parse import quote
 
@@ -23,7 +22,6 @@ from praatbox import limits
 from praatbox.hub import current_attempts, current_hub
 from praatbox.i18n import current_language
 from praatbox.ice import ice_servers_for_request
-from praatbox.keys import address_pseudonym
 from praatbox.rooms import membership
 from praatbox.rooms.passwords import (
     MAX_PASSWORD_CHARS,
@@ -32,7 +30,7 @@ from praatbox.rooms.passwords import (
     password_matches,
 )
 from praatbox.terms import is_room_id
-from praatbox.views import client_redirect
+from praatbox.views import client_redirect, request_address, wait_text, with_retry_after
 from praatbox.views.threadpool import run_in_threadpool
 
 bp = Blueprint("room", __name__, url_prefix="/r")
@@ -63,11 +61,6 @@ def _invite_links(room_id: str) -> dict[str, str]:
         "whatsapp": "https://wa.me/?text=" + quote(text, safe=""),
         "email": "mailto:?subject=" + quote(subject, safe="") + "&body=" + quote(text, safe=""),
     }
-
-
-def _address() -> str:
-    """A keyed pseudonym of the visitor's address: limits need it, Redis must not hold it."""
-    return address_pseudonym(current_app.config["ADDRESS_KEY"], request.remote_addr or "")
 
 
 @bp.errorhandler(429)
@@ -133,18 +126,15 @@ def unlock(room_id: str) -> Response:
     lock = current_hub().lock_state(room_id)
     if lock is None or lock.password_hash is None:
         return client_redirect(f"/r/{room_id}")
-    address, now = _address(), time.time()
+    address, now = request_address(), time.time()
     wait = current_attempts().retry_after(room_id, address, now)
     if wait > 0:
         if current_attempts().room_locked(room_id, now):
             message = _("Too many wrong passwords were typed for this session. Your counsellor "
                         "can let you in: please call them.")
         else:
-            message = _("Too many attempts. Please wait %(seconds)d seconds and try again.",
-                        seconds=math.ceil(wait))
-        response = _password_prompt(room_id, message, 429)
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
+            message = wait_text(wait)
+        return with_retry_after(_password_prompt(room_id, message, 429), wait)
     guess = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
     if run_in_threadpool(password_matches, guess, lock.password_hash):
         current_attempts().succeeded(room_id, address)

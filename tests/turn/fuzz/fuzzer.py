@@ -16,7 +16,8 @@ from aioice import stun
 from praatbox.credentials import issue_turn_credentials, rest_password
 from praatbox.turn import codec
 from praatbox.turn.config import TurnConfig
-from praatbox.turn.server import TcpConnection, TurnServer
+from praatbox.turn.server import TurnServer
+from praatbox.turn.tcp import TcpConnection
 from tests.turn.fuzz.fakes import Client, Credential, Failure, FakeTransport, FakeUdpSocket, Pending
 from tests.turn.fuzz.generators import Generators
 from tests.turn.fuzz.oracle import Oracle
