@@ -11,7 +11,7 @@ from praatbox.keys import derive_key
 from praatbox.relay.auth import relay_token
 from praatbox.rooms.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
 from praatbox.signaling import rate as signaling_rate
-from praatbox.signaling.protocol import MAX_MESSAGE_BYTES
+from praatbox.signaling.protocol import MAX_E2EE_DATA_BYTES, MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_SIGNALING_BYTES_PER_SECOND": ("SIGNALING_BYTES_PER_SECOND", int),
     "PRAATBOX_SIGNALING_BURST_BYTES": ("SIGNALING_BURST_BYTES", int),
     "PRAATBOX_SIGNALING_MAX_HELD_SECONDS": ("SIGNALING_MAX_HELD_SECONDS", float),
+    "PRAATBOX_E2EE_MAX_DATA_BYTES": ("E2EE_MAX_DATA_BYTES", int),
     "PRAATBOX_PASSWORD_HASHES_AT_ONCE": ("PASSWORD_HASHES_AT_ONCE", int),
     "PRAATBOX_PROXY_HOPS": ("PROXY_HOPS", int),
     "PRAATBOX_TERM_LOOKUP_LIMIT": ("TERM_LOOKUP_LIMIT", str),
@@ -94,6 +95,8 @@ def default_settings() -> dict[str, Any]:
         "SIGNALING_BYTES_PER_SECOND": signaling_rate.BYTES_PER_SECOND,
         "SIGNALING_BURST_BYTES": signaling_rate.BURST_BYTES,
         "SIGNALING_MAX_HELD_SECONDS": signaling_rate.MAX_HELD_SECONDS,
+        # The data of one `e2ee` key-agreement message, as compact JSON (protocol.py).
+        "E2EE_MAX_DATA_BYTES": MAX_E2EE_DATA_BYTES,
         "PASSWORD_HASHES_AT_ONCE": MAX_CONCURRENT_HASHES,
         # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, so
         # those headers are ignored and nobody can pick the address that limits count).

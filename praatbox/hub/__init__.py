@@ -36,7 +36,8 @@ class Hub(Protocol):
     def lock_state(self, room_id: str) -> LockState | None: ...
 
     def connect(
-        self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox
+        self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox,
+        e2ee: bool = False,
     ) -> None: ...
 
     def disconnect(self, room_id: str, peer_id: str, reason: str) -> None: ...

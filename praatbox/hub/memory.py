@@ -13,7 +13,7 @@ from typing import Callable
 
 from praatbox.hub import Outbox
 from praatbox.rooms.model import Close, Decision, LockState, Message, Send, lock_state_of
-from praatbox.rooms.registry import RoomRegistry
+from praatbox.rooms.registry import REMOVING_MESSAGES, RoomRegistry
 from praatbox.rooms.relay_pool import RELAY_ID_PREFIX
 
 SWEEP_INTERVAL_SECONDS = 10.0
@@ -72,11 +72,13 @@ class MemoryHub:
             return lock_state_of(room)
 
     def connect(
-        self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox
+        self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox,
+        e2ee: bool = False,
     ) -> None:
         """Register a participant's socket; raises RoomError if the rules refuse it."""
         with self._lock:
-            decisions = self.registry.join(room_id, peer_id, visitor, moderator, self.clock())
+            decisions = self.registry.join(room_id, peer_id, visitor, moderator, self.clock(),
+                                           e2ee)
             self._outboxes[peer_id] = outbox
             self._execute(decisions)
 
@@ -90,7 +92,7 @@ class MemoryHub:
         """Apply a validated client message; raises RoomError when the rules refuse it."""
         with self._lock:
             self._execute(self.registry.apply(room_id, peer_id, message, self.clock()))
-            if message["type"] == "kick":
+            if message["type"] in REMOVING_MESSAGES:
                 self._schedule_return(room_id)
 
     # -- media relays (the `/ws-relay` connections) --------------------------------------------

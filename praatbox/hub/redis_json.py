@@ -27,6 +27,7 @@ def dump_room(room: Room) -> str:
         "password": None if password is None else base64.b64encode(password).decode("ascii"),
         "lockVersion": room.lock_version,
         "waitingRoom": room.waiting_room,
+        "e2eeRequired": room.e2ee_required,
         "failedAttempts": room.failed_attempts,
         "emptySince": room.empty_since,
         "mode": room.mode,
@@ -49,6 +50,8 @@ def load_room(text: str | bytes) -> Room:
         password_hash=None if password is None else base64.b64decode(password, validate=True),
         lock_version=int(data["lockVersion"]),
         waiting_room=bool(data["waitingRoom"]),
+        # Rooms stored by an earlier version lack it (and their participants `e2ee`): False.
+        e2ee_required=bool(data.get("e2eeRequired", False)),
         failed_attempts=int(data["failedAttempts"]),
         empty_since=None if data["emptySince"] is None else float(data["emptySince"]),
         mode=str(data["mode"]),
@@ -71,9 +74,10 @@ def load_relay(text: str | bytes) -> RelayInfo:
 
 def _dump_participant(participant: Participant) -> dict[str, Any]:
     return {"peer": participant.peer_id, "visitor": participant.visitor,
-            "moderator": participant.moderator, "joined": participant.joined_at}
+            "moderator": participant.moderator, "joined": participant.joined_at,
+            "e2ee": participant.e2ee}
 
 
 def _load_participant(data: dict[str, Any]) -> Participant:
     return Participant(str(data["peer"]), str(data["visitor"]), bool(data["moderator"]),
-                       float(data["joined"]))
+                       float(data["joined"]), bool(data.get("e2ee", False)))

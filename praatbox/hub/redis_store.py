@@ -35,7 +35,7 @@ from praatbox.hub.redis_delivery import Delivery
 from praatbox.hub.redis_json import dump_relay, dump_room, load_relay, load_room
 from praatbox.rooms import modes
 from praatbox.rooms.model import Decision, LockState, lock_state_of
-from praatbox.rooms.registry import RECENT_TERMS_SECONDS, RoomRegistry
+from praatbox.rooms.registry import RECENT_TERMS_SECONDS, REMOVING_MESSAGES, RoomRegistry
 from praatbox.rooms.relay_pool import RELAY_ID_PREFIX, RelayInfo, RelayPool
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ LOCK_EXPIRY_SECONDS = 10.0  # a process that dies holding a lock blocks the room
 LOCK_WAIT_SECONDS = 5.0
 LOCK_POLL_SECONDS = 0.002
 Action = Callable[[RoomRegistry], list[Decision]]
+# Client messages that only forward (they change no state): no lock, one read each.
+FORWARDING_MESSAGES = frozenset({"signal", "e2ee"})
 
 
 def room_key(room_id: str) -> str:
@@ -174,13 +176,14 @@ class RedisHub:
         return lock_state_of(load_room(text))
 
     def connect(
-        self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox
+        self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox,
+        e2ee: bool = False,
     ) -> None:
         """Register a participant's socket; raises RoomError if the rules refuse it."""
         self.delivery.attach(peer_id, outbox)
         try:
             self._change(room_id, lambda r: r.join(room_id, peer_id, visitor, moderator,
-                                                   self.clock()))
+                                                   self.clock(), e2ee))
         except BaseException:
             self.delivery.detach(peer_id)
             raise
@@ -196,12 +199,12 @@ class RedisHub:
         def action(registry: RoomRegistry) -> list[Decision]:
             return registry.apply(room_id, peer_id, message, self.clock())
 
-        if message["type"] == "signal":
-            # Signals change nothing: no lock, so a burst of candidates costs one read each.
+        if message["type"] in FORWARDING_MESSAGES:
+            # A burst of candidates or key messages costs one read each, and no lock.
             self._read(action, room_id)
             return
         registry = self._change(room_id, action)
-        if message["type"] == "kick":
+        if message["type"] in REMOVING_MESSAGES:
             self._schedule_return(room_id, registry)
 
     def set_password(self, room_id: str, password_hash: bytes) -> None:

@@ -57,6 +57,12 @@ class NotInRoom(RoomError):
     code = "not-allowed"
 
 
+class E2eeRequired(RoomError):
+    """The counsellor requires end-to-end encryption, and this browser said it cannot do it."""
+
+    code = "e2ee-required"
+
+
 @dataclass(frozen=True)
 class Send:
     """Deliver `message` to the participant `peer`."""
@@ -82,6 +88,8 @@ class Participant:
     visitor: str
     moderator: bool
     joined_at: float
+    # What the browser said when it connected: it can encrypt its media frames end to end.
+    e2ee: bool = False
 
 
 @dataclass
@@ -94,6 +102,8 @@ class Room:
     password_hash: bytes | None = None
     lock_version: int = 0
     waiting_room: bool = False
+    # The counsellor refuses browsers that cannot encrypt end to end (`e2ee` is False).
+    e2ee_required: bool = False
     failed_attempts: int = 0
     empty_since: float | None = None
     mode: str = P2P

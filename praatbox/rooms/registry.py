@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from praatbox.rooms import e2ee as encryption
 from praatbox.rooms import modes
 from praatbox.rooms.model import (
     Banned,
@@ -31,6 +32,9 @@ RECENT_TERMS_SECONDS = 24 * 3600.0
 PROTOCOL_VERSION = 1
 MAX_RECENTLY_ENDED = 10_000
 ROOM_ATTEMPTS_WARNING = 20
+# Client messages that may remove participants: a group room may then shrink to two (the hubs
+# schedule `settle`).
+REMOVING_MESSAGES = frozenset({"kick", "require-e2ee"})
 
 
 class RoomRegistry:
@@ -72,18 +76,21 @@ class RoomRegistry:
         return ended is not None and now - ended < RECENT_TERMS_SECONDS
 
     def join(
-        self, room_id: str, peer_id: str, visitor: str, moderator: bool, now: float
+        self, room_id: str, peer_id: str, visitor: str, moderator: bool, now: float,
+        e2ee: bool = False,
     ) -> list[Decision]:
-        """Admit a connected participant, or put them in the lobby to knock."""
+        """Admit a connected participant, or put them in the lobby to knock; `e2ee`: its browser
+        said it can encrypt media frames end to end."""
         room = self._room(room_id)
         if visitor in room.banned and not moderator:
             raise Banned(room_id)
+        encryption.check_entry(room, e2ee)
         if len(room.participants) + len(room.lobby) >= self.max_participants:
             raise RoomFull(room_id)
         if room.mode == modes.MESH and len(room.participants) >= modes.MESH_MAX_PARTICIPANTS:
             raise RoomFull(room_id)
         decisions = self._replace_earlier_socket(room_id, room, visitor, now)
-        newcomer = Participant(peer_id, visitor, moderator, now)
+        newcomer = Participant(peer_id, visitor, moderator, now, e2ee)
         room.empty_since = None
         if room.must_knock(newcomer):
             room.lobby[peer_id] = newcomer
@@ -108,9 +115,8 @@ class RoomRegistry:
     def _enter(self, room: Room, newcomer: Participant) -> list[Decision]:
         existing = list(room.participants)
         room.participants[newcomer.peer_id] = newcomer
-        decisions: list[Decision] = [
-            Send(other, {"type": "peer-joined", "peer": newcomer.peer_id}) for other in existing
-        ]
+        joined = {"type": "peer-joined", "peer": newcomer.peer_id, "e2ee": newcomer.e2ee}
+        decisions: list[Decision] = [Send(other, joined) for other in existing]
         decisions += _sends(modes.after_arrival(room, self.relays, newcomer.peer_id))
         welcome = {
             "type": "welcome",
@@ -122,6 +128,7 @@ class RoomRegistry:
             "locked": room.locked,
             "waitingRoom": room.waiting_room,
             "knocking": list(room.lobby) if newcomer.moderator else [],
+            **encryption.welcome_fields(room, newcomer),
         }
         decisions.append(Send(newcomer.peer_id, welcome))
         return decisions
@@ -157,23 +164,33 @@ class RoomRegistry:
             return self.end(room_id, peer_id, now)
         if kind == "waiting-room":
             return self.set_waiting_room(room_id, peer_id, message["on"])
+        if kind == "e2ee":
+            return self.route_e2ee(room_id, peer_id, message["to"], message["data"])
+        if kind == "require-e2ee":
+            return self.set_require_e2ee(room_id, peer_id, message["on"], now)
         raise ValueError(f"unhandled message type {kind}")
 
     def route_signal(
         self, room_id: str, sender: str, recipient: str, data: dict[str, Any]
     ) -> list[Decision]:
         """Forward an offer, answer or candidate to one other participant of the same room."""
-        room = self._room(room_id)
-        if sender not in room.participants:
-            raise NotInRoom(room_id)
+        room = self._admitted(room_id, sender)
         if recipient == "relay":
             if room.mode != modes.GROUP or room.relay is None:
                 raise UnknownPeer(recipient)
             frame = {"type": "signal", "room": room_id, "from": sender, "data": data}
             return [Send(room.relay, frame)]
-        if recipient == sender or recipient not in room.participants:
-            raise UnknownPeer(recipient)
+        _check_other_participant(room, sender, recipient)
         return [Send(recipient, {"type": "signal", "from": sender, "data": data})]
+
+    def route_e2ee(
+        self, room_id: str, sender: str, recipient: str, data: dict[str, Any]
+    ) -> list[Decision]:
+        """Forward a browser's key-agreement data, unread, to another admitted participant
+        (never to the lobby or the relay: neither may learn a media key)."""
+        room = self._admitted(room_id, sender)
+        _check_other_participant(room, sender, recipient)
+        return [Send(recipient, {"type": "e2ee", "from": sender, "data": data})]
 
     # -- the counsellor's controls -------------------------------------------------------------
 
@@ -231,6 +248,16 @@ class RoomRegistry:
         room.waiting_room = on
         notice = {"type": "waiting-room", "on": on}
         return [Send(m, notice) for m in room.moderators()]
+
+    def set_require_e2ee(
+        self, room_id: str, moderator: str, on: bool, now: float
+    ) -> list[Decision]:
+        """Require end-to-end encryption (or stop); browsers that cannot encrypt must leave."""
+        room = self._moderated(room_id, moderator)
+        removed, decisions = encryption.require(room, moderator, on)
+        for peer_id in removed:
+            decisions += self.leave(room_id, peer_id, encryption.REMOVED_REASON, now)
+        return decisions
 
     def record_failed_attempt(self, room_id: str, locked_out: bool = False) -> list[Decision]:
         """Count a wrong password; warn the moderators once the count gets suspicious, and at
@@ -324,12 +351,24 @@ class RoomRegistry:
             raise RoomNotOpen(room_id)
         return room
 
+    def _admitted(self, room_id: str, peer_id: str) -> Room:
+        """The room, if `peer_id` is admitted to it (not knocking, not elsewhere)."""
+        room = self._room(room_id)
+        if peer_id not in room.participants:
+            raise NotInRoom(room_id)
+        return room
+
     def _moderated(self, room_id: str, peer_id: str) -> Room:
         room = self._room(room_id)
         actor = room.participants.get(peer_id)
         if actor is None or not actor.moderator:
             raise NotModerator(room_id)
         return room
+
+
+def _check_other_participant(room: Room, sender: str, recipient: str) -> None:
+    if recipient == sender or recipient not in room.participants:
+        raise UnknownPeer(recipient)
 
 
 def _sends(outgoing: modes.Outgoing) -> list[Decision]:

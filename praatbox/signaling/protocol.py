@@ -21,6 +21,11 @@ PEER_ID_PATTERN = re.compile(r"^(relay|[A-Za-z0-9_-]{1,32})$")
 ROOM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_RELAY_COUNT = 100_000
 DESCRIPTION_TYPES = {"offer", "answer", "pranswer", "rollback"}
+# An `e2ee` message's data (key-agreement messages between browsers, opaque to the server): at
+# most this many bytes as compact JSON (setting PRAATBOX_E2EE_MAX_DATA_BYTES), and at most this
+# deep, so that no later (recursive) JSON encoding or decoding of a forward can overflow a stack.
+MAX_E2EE_DATA_BYTES = 4096
+MAX_E2EE_DATA_DEPTH = 32
 
 
 class ProtocolError(ValueError):
@@ -92,6 +97,29 @@ def _signal(frame: Message) -> Message:
     return {"type": "signal", "to": to, "data": payload}
 
 
+def _e2ee(frame: Message) -> Message:
+    """Keep `data` as it is: the server only forwards the browsers' key agreement."""
+    to = _recipient(frame)
+    data = frame.get("data")
+    if not isinstance(data, dict):
+        raise ProtocolError("bad-field", "data must be an object")
+    if _depth(data) > MAX_E2EE_DATA_DEPTH:
+        raise ProtocolError("bad-field", "data is nested too deeply")
+    return {"type": "e2ee", "to": to, "data": data}
+
+
+def _depth(value: dict[str, Any] | list[Any]) -> int:
+    """How deeply objects and arrays nest in a decoded JSON value (iterative: no recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, level + 1) for child in children
+                       if isinstance(child, (dict, list)))
+    return deepest
+
+
 def _bare(kind: str) -> Callable[[Message], Message]:
     return lambda frame: {"type": kind}
 
@@ -106,10 +134,14 @@ def _about_peer(kind: str) -> Callable[[Message], Message]:
     return decode
 
 
-def _waiting_room(frame: Message) -> Message:
-    if not isinstance(frame.get("on"), bool):
-        raise ProtocolError("bad-field", "on must be true or false")
-    return {"type": "waiting-room", "on": frame["on"]}
+def _switch(kind: str) -> Callable[[Message], Message]:
+    """A counsellor's on/off switch: `{"type": kind, "on": true|false}`."""
+    def decode(frame: Message) -> Message:
+        if not isinstance(frame.get("on"), bool):
+            raise ProtocolError("bad-field", "on must be true or false")
+        return {"type": kind, "on": frame["on"]}
+
+    return decode
 
 
 CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
@@ -120,13 +152,21 @@ CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "admit": _about_peer("admit"),
     "deny": _about_peer("deny"),
     "kick": _about_peer("kick"),
-    "waiting-room": _waiting_room,
+    "waiting-room": _switch("waiting-room"),
+    "require-e2ee": _switch("require-e2ee"),
+    "e2ee": _e2ee,
 }
 
 
-def decode_client_frame(raw: str | bytes) -> Message:
-    """Parse and validate one frame from a browser; raise ProtocolError when it is not valid."""
-    return _decode(raw, CLIENT_MESSAGES)
+def decode_client_frame(
+    raw: str | bytes, max_e2ee_data_bytes: int = MAX_E2EE_DATA_BYTES
+) -> Message:
+    """Parse and validate one frame from a browser; raise ProtocolError when it is not valid
+    (`max_e2ee_data_bytes`: the PRAATBOX_E2EE_MAX_DATA_BYTES setting)."""
+    message = _decode(raw, CLIENT_MESSAGES)
+    if message["type"] == "e2ee" and _compact(message["data"])[1] > max_e2ee_data_bytes:
+        raise ProtocolError("too-large", f"e2ee data is larger than {max_e2ee_data_bytes} bytes")
+    return message
 
 
 def _count(frame: Message, name: str, minimum: int = 0) -> int:
@@ -207,18 +247,22 @@ def encode(message: Message) -> str:
     be UTF-8, so only they are escaped again. Raises ProtocolError("too-large") over the limit,
     so the sender's socket handler refuses the forward instead of sending it.
     """
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
-    if text.isascii():
-        size = len(text)
-    else:
-        try:
-            size = len(text.encode("utf-8"))
-        except UnicodeEncodeError:  # a surrogate: backslashreplace writes its JSON escape
-            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-            size = len(text.encode("utf-8"))
+    text, size = _compact(message)
     if size > MAX_FORWARD_BYTES:
         raise ProtocolError("too-large", "message is too large to forward")
     return text
+
+
+def _compact(value: Any) -> tuple[str, int]:
+    """Write a value as `encode` sends it; return the text and its size in UTF-8 bytes."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if text.isascii():
+        return text, len(text)
+    try:
+        return text, len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # a surrogate: backslashreplace writes its JSON escape
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text, len(text.encode("utf-8"))
 
 
 def error_message(code: str, message: str) -> Message:

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 ABUSE_WINDOW_SECONDS = 60.0
 ABUSE_MAX_ERRORS = 10
+# `/ws/<room_id>?e2ee=1`: the page says its browser can encrypt media frames end to end. Any
+# other value (or none) counts as "cannot": never claim encryption a browser did not state.
+E2EE_CAPABLE = "1"
 
 
 bp = Blueprint("signaling", __name__)
@@ -92,10 +95,11 @@ def room_socket(ws: Any, room_id: str) -> None:
     moderator = membership.is_moderator(session, room_id, current_hub().lock_state(room_id))
     visitor = membership.visitor_id(session)
     peer_id = secrets.token_urlsafe(9)
+    e2ee = request.args.get("e2ee") == E2EE_CAPABLE
     outbox = SocketOutbox(ws)
     rooms = current_hub()
     try:
-        rooms.connect(room_id, peer_id, visitor, moderator, outbox)
+        rooms.connect(room_id, peer_id, visitor, moderator, outbox, e2ee=e2ee)
     except RoomError as error:
         outbox.put(error_message(error.code, "you cannot join this room now"))
         outbox.close()
@@ -103,6 +107,7 @@ def room_socket(ws: Any, room_id: str) -> None:
         return
     reason = "disconnected"
     abuse = _AbuseCounter()
+    max_e2ee_data_bytes = int(current_app.config["E2EE_MAX_DATA_BYTES"])
     rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
     held_at_start, known_flooder, flooded = rate.held_frames, rate.exhausted(), False
     try:
@@ -113,7 +118,7 @@ def room_socket(ws: Any, room_id: str) -> None:
                 _close_for_policy(ws, outbox, "sending too fast")
                 return
             try:
-                message = decode_client_frame(raw)
+                message = decode_client_frame(raw, max_e2ee_data_bytes)
                 if message["type"] == "hangup":
                     reason = "hangup"
                     break

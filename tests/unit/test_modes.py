@@ -38,7 +38,7 @@ def test_group_room_returns_to_p2p_only_if_nobody_came_back():
     opened = {"type": "room-open", "room": "room", "peers": ["a", "b", "c"]}
     assert to(decisions, "relay#1") == [opened]
     assert to(decisions, "a") == [
-        {"type": "peer-joined", "peer": "c"}, {"type": "mode", "mode": "group"}]
+        {"type": "peer-joined", "peer": "c", "e2ee": False}, {"type": "mode", "mode": "group"}]
     assert to(decisions, "c")[0]["mode"] == "group"
 
     registry.leave("room", "c", "disconnected", 2)

@@ -39,7 +39,7 @@ def test_newcomer_is_welcomed_with_the_others_and_they_are_told():
     (welcome,) = sent_to(registry.join("room", "a", "va", True, 1), "a")
     assert welcome["type"] == "welcome" and welcome["peers"] == [] and welcome["moderator"]
     decisions = registry.join("room", "b", "vb", False, 2)
-    assert sent_to(decisions, "a") == [{"type": "peer-joined", "peer": "b"}]
+    assert sent_to(decisions, "a") == [{"type": "peer-joined", "peer": "b", "e2ee": False}]
     (welcome,) = sent_to(decisions, "b")
     assert welcome["peers"] == ["a"] and welcome["moderator"] is False
     assert welcome["locked"] is False and welcome["mode"] == "p2p"
@@ -88,7 +88,7 @@ def test_third_person_knocks_on_a_locked_room_and_the_moderator_admits():
     decisions = registry.admit("room", "mod", "c")
     # No relay is registered here: the third person turns the room into a mesh.
     assert sent_to(decisions, "b") == [
-        {"type": "peer-joined", "peer": "c"}, {"type": "mode", "mode": "mesh"}
+        {"type": "peer-joined", "peer": "c", "e2ee": False}, {"type": "mode", "mode": "mesh"}
     ]
     assert sent_to(decisions, "c")[0]["peers"] == ["mod", "b"]
 
@@ -176,7 +176,7 @@ def test_a_reload_replaces_the_earlier_socket_of_the_same_browser():
     assert Close("mod", "replaced") in decisions
     assert sent_to(decisions, "b") == [
         {"type": "peer-left", "peer": "mod", "reason": "replaced"},
-        {"type": "peer-joined", "peer": "mod2"},
+        {"type": "peer-joined", "peer": "mod2", "e2ee": False},
     ]
     (welcome,) = sent_to(decisions, "mod2")
     assert welcome["peers"] == ["b"] and welcome["moderator"] and welcome["mode"] == "p2p"

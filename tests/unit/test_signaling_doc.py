@@ -109,7 +109,7 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def _headed_types(text: str) -> set[str]:
-    return set(re.findall(r"^###\s+`([a-z-]+)`", text, flags=re.MULTILINE))
+    return set(re.findall(r"^###\s+`([a-z0-9-]+)`", text, flags=re.MULTILINE))
 
 
 def _column(text: str, index: int) -> set[str]:
