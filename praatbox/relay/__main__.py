@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection
 from praatbox.metrics_server import start_metrics_server
 from praatbox.signaling.protocol import MAX_FORWARD_BYTES
 
+from . import forwarding
 from .aiortc_hooks import (
     check_hooks,
     install_pass_through,
@@ -24,6 +25,7 @@ from .aiortc_hooks import (
 from .auth import relay_token
 from .config import RelayConfig, load_config
 from .counts import counts
+from .decode_probe import DecodeProbe
 from .metrics import RelayState, relay_registry
 from .relay import Frame, Relay
 
@@ -125,6 +127,9 @@ def main() -> int:
     install_pass_through()
     use_host_addresses(config.host_ips)
     install_peer_policy(config.peer_policy())
+    if config.decode_probe:
+        logger.warning("decode probe on: every forwarded video frame is decoded (tests only)")
+        forwarding.frame_observer = DecodeProbe().observer
     state = RelayState()
     start_metrics_server(config.metrics_listen, relay_registry(state), state.connected)
     try:

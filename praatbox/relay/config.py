@@ -36,6 +36,8 @@ class RelayConfig:
     allowed_peers: tuple[str, ...] = ()
     denied_peers: tuple[str, ...] = ()
     metrics_listen: Address | None = None
+    # Test-only (`decode_probe`): try to decode every forwarded video frame, log the counts.
+    decode_probe: bool = False
 
     @property
     def signaling_url(self) -> str:
@@ -112,6 +114,7 @@ def load_config(environ: Mapping[str, str]) -> RelayConfig:
         denied_peers=_networks(environ, "PRAATBOX_TURN_DENIED_PEERS"),
         metrics_listen=parse_listen(environ.get("PRAATBOX_RELAY_METRICS_LISTEN"),
                                     DEFAULT_METRICS_LISTEN),
+        decode_probe=environ.get("PRAATBOX_RELAY_DECODE_PROBE") == "1",
     )
     signaling_url(config.web_url)
     return config

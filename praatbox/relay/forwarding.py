@@ -37,6 +37,9 @@ AUDIO_BUFFER_FRAMES = 50
 KEYFRAME_REQUEST_INTERVAL_S = 0.5
 
 OnFrame = Callable[[RTCRtpCodecParameters, JitterFrame], None]
+# Test-only: given a track's kind, something to show every published frame to (`decode_probe`).
+FrameObserver = Callable[[str], Callable[[bytes], None] | None]
+frame_observer: FrameObserver | None = None
 
 
 class FrameTap:
@@ -92,6 +95,7 @@ class Feed:
         self._last_request = -math.inf
         self._deferred: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self._observe = frame_observer(kind) if frame_observer is not None else None
 
     @property
     def started(self) -> bool:
@@ -140,6 +144,8 @@ class Feed:
         if self._time_base is None:
             self._time_base = fractions.Fraction(1, codec.clockRate)
         data = frame.data
+        if self._observe is not None:
+            self._observe(data)
         keyframe = is_keyframe(self.kind, data)
         outlets = list(self._outlets)
         for outlet in outlets:
