@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import janus_client  # noqa: E402
+from bench.frame_encryption import FrameSealer  # noqa: E402
 from bench.proc import CLOCK_TICKS_PER_SECOND, cpu_seconds, machine_busy_ticks  # noqa: E402
 
 SECRET = "bench-secret"
@@ -63,6 +64,8 @@ class Case:
     publishers: int
     watchers: int
     audio: bool
+    # Frames as group E2EE sends them (bench/frame_encryption.py): the relay must not care.
+    e2ee: bool = False
 
     @property
     def forwarded(self) -> int:
@@ -76,7 +79,11 @@ CASES = [
     Case("3person", 3, 0, False),
     Case("4person", 4, 0, False),
     Case("4person_opus", 4, 0, True),
+    Case("4person_e2ee", 4, 0, False, e2ee=True),
+    Case("4person_opus_e2ee", 4, 0, True, e2ee=True),
 ]
+# Each E2EE case beside the same room in the clear, as a ratio printed in the same run.
+E2EE_GOAL_RATIO = 1.10
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,12 @@ class Media:
 
     video: list[bytes]
     audio: list[bytes]
+
+    def encrypted(self) -> Media:
+        """The same frames sealed under one sender key (a replay repeats counters: bench only)."""
+        sealer = FrameSealer(key_id=1)
+        return Media([sealer.seal(f, "video") for f in self.video],
+                     [sealer.seal(f, "audio") for f in self.audio])
 
 
 @dataclass(frozen=True)
@@ -445,6 +458,19 @@ def report_goals(ours: Result, janus: Result | None) -> str:
     return f"relay_cpu_ratio_ours_over_janus_{HEADLINE_CASE}: {ratio:.2f}"
 
 
+def report_e2ee(by_case: dict[str, dict[str, Result]]) -> None:
+    """Our relay's CPU with encrypted frames over the same room in the clear (goal: ±10 %)."""
+    for case in CASES:
+        clear = by_case.get(case.name.removesuffix("_e2ee"), {}).get("ours")
+        sealed = by_case.get(case.name, {}).get("ours")
+        if not case.e2ee or clear is None or sealed is None:
+            continue
+        ratio = sealed.server_pct / clear.server_pct
+        print(f"{case.name}_relay_cpu_ratio_e2ee_over_clear: {ratio:.2f}")
+        print(f"goal_{case.name}_within_10pct_of_clear: "
+              f"{'yes' if abs(ratio - 1) <= E2EE_GOAL_RATIO - 1 else 'no'}")
+
+
 async def run_case(
     case: Case, servers: list[Server], media: Media, seconds: float
 ) -> dict[str, Result]:
@@ -486,6 +512,7 @@ async def janus_if_possible(workdir: Path, wanted: bool) -> AsyncIterator[JanusS
 async def run(cases: list[Case], seconds: float, with_janus: bool) -> None:
     video, audio = encode_video(), encode_audio()
     media = Media(video, audio)
+    sealed = media.encrypted()
     kbps = sum(map(len, video)) * 8 * FPS / len(video) / 1000
     print(f"video: {WIDTH}x{HEIGHT} {FPS} fps VP8, {kbps:.0f} kbit/s, 1 keyframe in {len(video)}")
     print(f"seconds_per_case: {seconds:g}")
@@ -496,11 +523,14 @@ async def run(cases: list[Case], seconds: float, with_janus: bool) -> None:
             janus_if_possible(Path(workdir), with_janus) as janus,
         ):
             servers: list[Server] = [ours] + ([janus] if janus else [])
+            by_case: dict[str, dict[str, Result]] = {}
             for index, case in enumerate(cases):
                 order = servers if index % 2 == 0 else servers[::-1]
-                results = await run_case(case, order, media, seconds)
+                by_case[case.name] = await run_case(
+                    case, order, sealed if case.e2ee else media, seconds)
                 if case.name == HEADLINE_CASE:
-                    headline = results
+                    headline = by_case[case.name]
+    report_e2ee(by_case)
     if headline:
         print(report_goals(headline["ours"], headline.get("janus")))
 

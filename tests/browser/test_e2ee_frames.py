@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.frame_encryption import FrameSealer
+
 # Load the page's own modules; `run` takes a body that sees `frame` (e2ee-frame.js) and the helpers
 # below, and returns JSON. Playwright evaluates it through the DevTools protocol, outside the CSP.
 HARNESS = """async () => {
@@ -25,13 +27,16 @@ HARNESS = """async () => {
     const results = [];
     for (const {kind, direction, frames} of streams) {
       const out = [];
-      const readable = new ReadableStream({start(c) { frames.forEach((f) => c.enqueue(f)); c.close(); }});
+      const readable = new ReadableStream({
+        start(c) { frames.forEach((f) => c.enqueue(f)); c.close(); }});
       const writable = new WritableStream({write(f) { out.push(f); }});
       const done = new Promise((resolve) => { const t = setInterval(() => {
         if (out.length >= frames.length) { clearInterval(t); resolve(); } }, 20);
         setTimeout(() => { clearInterval(t); resolve(); }, 2000); });
-      worker.postMessage({op: 'streams', readable, writable, options: {kind, direction}}, [readable, writable]);
-      results.push(done.then(() => out.map((f) => ({type: f.type, data: Array.from(new Uint8Array(f.data))}))));
+      worker.postMessage({op: 'streams', readable, writable, options: {kind, direction}},
+                         [readable, writable]);
+      results.push(done.then(() => out.map(
+        (f) => ({type: f.type, data: Array.from(new Uint8Array(f.data))}))));
     }
     const outputs = await Promise.all(results);
     worker.terminate();
@@ -61,7 +66,8 @@ def test_codec_header_stays_clear_and_the_rest_is_sealed(run):
         const opened = await frame.decryptFrame(key, sealed, kind, type);
         out[name] = {length: sealed.length, head: Array.from(sealed.subarray(0, 12)),
                      plainHead: Array.from(plain.subarray(0, 12)), trailer: trailer(sealed),
-                     keyIdOf: frame.keyIdOf(sealed), roundTrip: opened.every((b, i) => b === plain[i])
+                     keyIdOf: frame.keyIdOf(sealed),
+                     roundTrip: opened.every((b, i) => b === plain[i])
                        && opened.length === plain.length};
       }
       return out;
@@ -85,8 +91,10 @@ def test_altered_frames_and_wrong_keys_do_not_decrypt(run):
         .then(() => 'opened', () => 'refused');
       const flip = (i) => { const copy = sealed.slice(); copy[i] ^= 1; return copy; };
       return {wrongKey: await attempt(other, sealed), header: await attempt(key, flip(0)),
-              body: await attempt(key, flip(40)), counter: await attempt(key, flip(sealed.length - 1)),
-              keyId: await attempt(key, flip(sealed.length - 5)), intact: await attempt(key, sealed)};
+              body: await attempt(key, flip(40)),
+              counter: await attempt(key, flip(sealed.length - 1)),
+              keyId: await attempt(key, flip(sealed.length - 5)),
+              intact: await attempt(key, sealed)};
     """)
     assert result == {"wrongKey": "refused", "header": "refused", "body": "refused",
                       "counter": "refused", "keyId": "refused", "intact": "opened"}
@@ -128,7 +136,8 @@ def test_the_worker_drops_what_it_cannot_decrypt_and_never_sends_without_a_key(r
         [{kind: 'video', direction: 'receive', frames: [{type: 'key', data: clear.buffer}]}]);
       return {received: received.map((f) => f.data.length), firstIsPlain:
                 received.length > 0 && received[0].data.every((b, i) => b === clear[i]),
-              sentWithoutKey: sentWithoutKey.length, clearRoom: clearRoom.map((f) => f.data.length)};
+              sentWithoutKey: sentWithoutKey.length,
+              clearRoom: clearRoom.map((f) => f.data.length)};
     """)
     # Only the frame sealed with a key it holds comes out, decrypted; the clear frame and the
     # frame under an unknown key are dropped in an encrypted room.
@@ -138,3 +147,26 @@ def test_the_worker_drops_what_it_cannot_decrypt_and_never_sends_without_a_key(r
     # A room where someone's browser cannot encrypt: frames pass in the clear (and every page
     # says so).
     assert result["clearRoom"] == [300]
+
+
+def test_the_documented_format_is_what_the_browser_writes(run):
+    """bench/frame_encryption.py follows docs/e2ee.md independently: both give the same bytes."""
+    sealed = run("""
+      const key = await frame.frameKey(5, secret(1));
+      const out = [];
+      const cases = [['video', 'key', 0], ['video', 'delta', 1], ['audio', undefined, 2]];
+      for (const [kind, type, start] of cases) {
+        const plain = bytes(120, start);
+        if (kind === 'video') plain[0] = type === 'key' ? 0x10 : 0x11;  // the VP8 key frame bit
+        out.push(Array.from(await frame.encryptFrame(key, out.length, plain, kind, type)));
+      }
+      return out;
+    """)
+    sealer = FrameSealer(5, bytes([1]) * 32)
+    expected = []
+    for kind, first, start in (("video", 0x10, 0), ("video", 0x11, 1), ("audio", None, 2)):
+        plain = bytearray((start + i) % 256 for i in range(120))
+        if first is not None:
+            plain[0] = first
+        expected.append(list(sealer.seal(bytes(plain), kind)))
+    assert sealed == expected
