@@ -1,5 +1,6 @@
 // @ts-check
-// The counsellor's controls: knock notices, the password / waiting-room panel, end for all.
+// The counsellor's controls: knock notices, the password / waiting-room / require-E2EE panel,
+// end for all.
 // Works inside the elements it is given; a client's page has only `knocks`.
 
 /**
@@ -9,17 +10,21 @@
 
 export class ModeratorControls {
   /** @param {import("./types").ModerationElements} ui @param {ModerationOptions} options */
-  constructor({ knocks, panel, panelButton, waitingRoom, endForAll }, { send, strings, onLocked }) {
+  constructor({ knocks, panel, panelButton, waitingRoom, requireE2ee, endForAll }, { send, strings, onLocked }) {
     this.send = send;
     this.strings = strings;
     this.knocks = knocks;
     this.panel = panel;
     this.panelButton = panelButton;
     this.waitingRoom = waitingRoom;
+    this.requireE2ee = requireE2ee || null;
     if (panelButton) panelButton.addEventListener("click", () => this.openPanel());
     if (endForAll) endForAll.addEventListener("click", () => send({ type: "end" }));
     if (waitingRoom) {
       waitingRoom.addEventListener("change", () => send({ type: "waiting-room", on: waitingRoom.checked }));
+    }
+    if (requireE2ee) {
+      requireE2ee.addEventListener("change", () => send({ type: "require-e2ee", on: requireE2ee.checked }));
     }
     // The password form is an HTMX partial: after a save it reports the new lock state.
     document.body.addEventListener("htmx:afterSwap", () => {
@@ -83,6 +88,11 @@ export class ModeratorControls {
   /** @param {boolean} on */
   setWaitingRoom(on) {
     if (this.waitingRoom) this.waitingRoom.checked = on;
+  }
+
+  /** Show the server's state of "require end-to-end encryption". @param {boolean} on */
+  setRequireE2ee(on) {
+    if (this.requireE2ee) this.requireE2ee.checked = on;
   }
 
   hide() {

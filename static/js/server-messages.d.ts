@@ -15,17 +15,30 @@ export interface ServerMessages {
     locked: boolean;
     waitingRoom: boolean;
     knocking?: string[];
+    /** The counsellor requires end-to-end encryption. */
+    e2eeRequired: boolean;
+    /** Peers already in whose browser cannot encrypt (they said `e2ee=0`). */
+    withoutE2ee: string[];
   };
-  "peer-joined": { peer: string };
-  "peer-left": { peer: string; reason: "hangup" | "disconnected" | "kicked" | "replaced" };
+  /** `e2ee`: whether the newcomer's browser can encrypt end to end. */
+  "peer-joined": { peer: string; e2ee: boolean };
+  "peer-left": {
+    peer: string;
+    reason: "hangup" | "disconnected" | "kicked" | "replaced" | "e2ee-required";
+  };
   mode: { mode: Mode };
   /** `data` is a RelaySignal when `from` is "relay", else a PeerSignal. */
   signal: { from: string; data: RelaySignal | PeerSignal };
+  /** Another participant's key agreement, as it sent it. */
+  e2ee: { from: string; data: Record<string, unknown> };
   knocking: {};
   knock: { peer: string };
   "knock-withdrawn": { peer: string };
   locked: {};
   "waiting-room": { on: boolean };
+  "require-e2ee": { on: boolean };
+  /** This browser cannot encrypt and the counsellor now requires it: the socket closes next. */
+  "e2ee-required": {};
   "attempts-warning": { lockedOut?: boolean };
   denied: {};
   kicked: {};

@@ -54,8 +54,18 @@ export interface DeviceChoice {
   videoId?: string;
 }
 
+/** Key agreement for end-to-end encryption, to one other admitted participant; the server
+ * forwards `data` unread (a JSON object of at most 4,096 bytes, docs/signaling.md). */
+export type E2eeClientMessage = { type: "e2ee"; to: string; data: Record<string, unknown> };
+
+/** The counsellor requires end-to-end encryption (browsers that cannot encrypt are refused). */
+export type RequireE2eeMessage = { type: "require-e2ee"; on: boolean };
+
 /** A browser → server message (docs/signaling.md). */
-export type ClientMessage = { type: string } & Record<string, unknown>;
+export type ClientMessage =
+  | E2eeClientMessage
+  | RequireE2eeMessage
+  | ({ type: string } & Record<string, unknown>);
 
 /** A direct connection's signal: an offer or answer, or an ICE candidate (null: end of them). */
 export type PeerSignal = { description: RTCSessionDescriptionInit } | { candidate: RTCIceCandidateInit | null };
@@ -87,6 +97,8 @@ export interface ModerationElements {
   /** Opens and closes the panel. */
   panelButton: HTMLElement | null;
   waitingRoom: HTMLInputElement | null;
+  /** "Require end-to-end encryption" (the counsellor's panel). */
+  requireE2ee?: HTMLInputElement | null;
   endForAll: HTMLElement | null;
 }
 
