@@ -4,8 +4,13 @@ Measured: one gevent worker held 2,000 sockets with a forward latency p99 of 8-1
 one core; gthread workers, one thread per socket, starved /health at 1,000 sockets.
 """
 
+import glob
 import os
 import resource
+
+from gunicorn.glogging import Logger
+
+from praatbox import logs
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 # Without Redis, room state lives in this process's memory: exactly one worker. With
@@ -19,9 +24,23 @@ keepalive = 5
 # Proxy headers are trusted only through PRAATBOX_PROXY_HOPS (werkzeug's ProxyFix in the app):
 # gunicorn would otherwise believe X-Forwarded-Proto from any local client.
 secure_scheme_headers: dict[str, str] = {}
-accesslog = None  # access lines would carry room ids; errors still go to the error log
+# No access log: its lines carry the path (a room id), the query string and the client's
+# address. Errors still go to the error log, in the format of PRAATBOX_LOG_FORMAT.
+accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("PRAATBOX_LOG_LEVEL", "info")
+
+
+class PraatboxLogger(Logger):
+    """Gunicorn's own lines (start, workers, signals, errors) in the app's log format."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(logs.formatter())
+
+
+logger_class = PraatboxLogger
 
 
 def _raise_open_file_limit() -> None:
@@ -34,5 +53,15 @@ def _raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+def _clear_multiprocess_counts():
+    """prometheus-client's files of a previous run would add old counts to the new ones."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for path in glob.glob(os.path.join(folder, "*.db")):
+            os.remove(path)
+
+
 def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
     _raise_open_file_limit()
+    _clear_multiprocess_counts()

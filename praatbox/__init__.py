@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from flask import Flask, request
 
+from praatbox import logs
 from praatbox.config import load_settings
 from praatbox.hub import make_hub
 
@@ -24,15 +25,14 @@ class Praatbox(Flask):
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web application: pages, HTMX partials and the signaling WebSocket."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure_logging(logging.INFO)
     app = Praatbox(
         __name__,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.update(load_settings(os.environ, test_config))
+    app.before_request(logs.start_correlation)  # first: every later hook logs with the id
     hub, attempts = make_hub(app.config)
     app.extensions["praatbox.hub"] = hub
     app.extensions["praatbox.attempts"] = attempts

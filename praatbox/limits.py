@@ -17,6 +17,7 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
 from praatbox.rooms import membership
+from praatbox.web_counters import ROOMS_OPENED, TERM_LOOKUP, rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def _log_breach(breach: RequestLimit) -> None:
     """One line per refused request, naming the budget but not the address (personal data)."""
     scope = "term-lookup" if breach.shared else (request.endpoint or "request")
     logger.info("limits: %s budget spent (%s)", scope, breach.limit)
+    rate_limited(TERM_LOOKUP if breach.shared else ROOMS_OPENED)
 
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True, on_breach=_log_breach)

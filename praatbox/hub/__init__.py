@@ -7,11 +7,11 @@ the same rules (`praatbox.rooms`) and pass the same contract tests.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from flask import current_app
 
-from praatbox.rooms.model import LockState, Message
+from praatbox.rooms.model import GROUP, MESH, P2P, LockState, Message, Room
 from praatbox.rooms.registry import RoomRegistry
 from praatbox.terms import room_fingerprint
 
@@ -49,6 +49,8 @@ class Hub(Protocol):
     def record_failed_attempt(self, room_id: str, locked_out: bool = False) -> None: ...
 
     def counts(self) -> tuple[int, int]: ...
+
+    def participants_by_mode(self) -> dict[str, int]: ...
 
     def connect_relay(self, capacity: int, outbox: Outbox) -> str: ...
 
@@ -92,6 +94,14 @@ def make_hub(config: Mapping[str, Any]) -> tuple[Hub, AttemptCounter]:
         shared = RedisHub.from_url(config["REDIS_URL"], registry)
         return shared, RedisAttemptLimiter(shared.redis, *lockout)
     return MemoryHub(registry), AttemptLimiter(*lockout)
+
+
+def participants_by_mode(rooms: Iterable[Room]) -> dict[str, int]:
+    """Connected participants per media mode, every mode listed (for the metrics)."""
+    counts = dict.fromkeys((P2P, GROUP, MESH), 0)
+    for room in rooms:
+        counts[room.mode] = counts.get(room.mode, 0) + len(room.participants)
+    return counts
 
 
 def current_hub() -> Hub:

@@ -11,7 +11,8 @@ import threading
 import time
 from typing import Callable
 
-from praatbox.hub import Outbox
+from praatbox import web_counters
+from praatbox.hub import Outbox, participants_by_mode
 from praatbox.rooms.model import Close, Decision, LockState, Message, Send, lock_state_of
 from praatbox.rooms.registry import REMOVING_MESSAGES, RoomRegistry
 from praatbox.rooms.relay_pool import RELAY_ID_PREFIX
@@ -142,7 +143,12 @@ class MemoryHub:
         with self._lock:
             return self.registry.counts()
 
+    def participants_by_mode(self) -> dict[str, int]:
+        with self._lock:
+            return participants_by_mode(self.registry.rooms.values())
+
     def _execute(self, decisions: list[Decision]) -> None:
+        web_counters.decisions_made(decisions)
         for decision in decisions:
             outbox = self._outboxes.get(decision.peer)
             if outbox is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import redis
 
+from praatbox import web_counters
 from praatbox.hub import Outbox
 from praatbox.rooms.model import Close, Decision, Send
 from praatbox.signaling.protocol import ProtocolError
@@ -61,6 +62,7 @@ class Delivery:
     def deliver(self, decisions: list[Decision]) -> None:
         """Publish to other processes first (and wait for Redis), then fill local outboxes: a
         local peer's reaction can then never overtake what the same change sent elsewhere."""
+        web_counters.decisions_made(decisions)
         with self._lock:
             here = {d.peer for d in decisions if d.peer in self._outboxes}
         remote = [d for d in decisions if d.peer not in here]

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import redis
 
-from praatbox.hub import Outbox
+from praatbox.hub import Outbox, participants_by_mode
 from praatbox.hub.memory import P2P_RETURN_DELAY_SECONDS, Schedule, start_timer
 from praatbox.hub.redis_delivery import Delivery
 from praatbox.hub.redis_json import dump_relay, dump_room, load_relay, load_room
@@ -228,6 +228,12 @@ class RedisHub:
             self.redis.hdel(ROOMS_KEY, *expired)
         live = [int(sizes[room_id]) for room_id in room_ids if found[room_id]]
         return len(live), sum(live)
+
+    def participants_by_mode(self) -> dict[str, int]:
+        """Count connected participants per media mode across all processes."""
+        room_ids = self.redis.hkeys(ROOMS_KEY)
+        texts = self.redis.mget([room_key(room_id) for room_id in room_ids]) if room_ids else []
+        return participants_by_mode(load_room(text) for text in texts if text is not None)
 
     # -- media relays (the `/ws-relay` connections of this process) ----------------------------
 

@@ -12,6 +12,7 @@ import uvloop
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from praatbox.logs import configure_logging
 from praatbox.metrics_server import start_metrics_server
 from praatbox.signaling.protocol import MAX_FORWARD_BYTES
 
@@ -108,10 +109,7 @@ async def run(config: RelayConfig, state: RelayState | None = None) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=os.environ.get("PRAATBOX_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(os.environ.get("PRAATBOX_LOG_LEVEL", "INFO"))
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # aioice logs every candidate and connectivity check, with addresses, at INFO.
         logging.getLogger("aioice").setLevel(logging.WARNING)

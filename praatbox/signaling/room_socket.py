@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, request, session
 
+from praatbox import web_counters
 from praatbox.hub import current_hub
 from praatbox.rooms import membership
 from praatbox.rooms.model import RoomError
@@ -60,6 +61,7 @@ def _authorise_upgrade() -> None:
         abort(403)
     g.signaling_sender = _sender_key()  # before `entry` may give the session a visitor id
     if senders.refused_for(g.signaling_sender, time.monotonic()) > 0:
+        web_counters.rate_limited(web_counters.SIGNALING_CONNECT)
         abort(429)
     lock = current_hub().lock_state(room_id)
     if membership.entry(session, room_id, lock) not in (membership.MODERATOR, membership.CLIENT):
@@ -115,6 +117,7 @@ def room_socket(ws: Any, room_id: str) -> None:
             if not _waited_for_budget(ws, rate, raw):
                 flooded = True
                 outbox.put(error_message("rate-limited", "you are sending too fast"))
+                web_counters.rate_limited(web_counters.SIGNALING_FLOOD)
                 _close_for_policy(ws, outbox, "sending too fast")
                 return
             try:

@@ -18,6 +18,7 @@ from flask import request
 from flask_sock import Sock
 from wsproto.extensions import PerMessageDeflate
 
+from praatbox import web_counters
 from praatbox.signaling.protocol import encode
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def received_frames(ws: Any) -> Iterator[str | bytes]:
     while ws.connected:
         raw = ws.receive(timeout=RECEIVE_TIMEOUT_SECONDS)
         if raw is not None:
+            web_counters.signaling_received(raw)
             yield raw
 
 
@@ -137,6 +139,7 @@ class SocketOutbox:
                 break
             try:
                 self._ws.send(text)
+                web_counters.signaling_sent(text)
             except Exception:  # the peer is gone; the reader notices and cleans up
                 return
         if self._closing_reason:

@@ -1,12 +1,12 @@
 """``python -m praatbox.turn``: run the TURN server until interrupted."""
 
 import asyncio
-import logging
 import os
 import signal
 
 import uvloop
 
+from praatbox.logs import configure_logging
 from praatbox.metrics_server import start_metrics_server
 from praatbox.turn.config import load_config
 from praatbox.turn.metrics import turn_registry
@@ -34,10 +34,7 @@ async def serve() -> None:
 
 def main() -> None:
     """Log counts at info (never addresses or credentials) and serve on uvloop."""
-    logging.basicConfig(
-        level=os.environ.get("PRAATBOX_TURN_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(os.environ.get("PRAATBOX_TURN_LOG_LEVEL", "INFO"))
     # uvloop, a dependency, wakes up faster than the stock loop on every relayed packet.
     uvloop.run(serve())
 

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from praatbox import limits
+from praatbox import limits, web_counters
 from praatbox.hub import current_attempts, current_hub
 from praatbox.i18n import current_language
 from praatbox.rooms import membership
@@ -124,12 +124,14 @@ def _reclaim(room_id: str, typed: str, lock: LockState) -> Response:
     address, now = request_address(), time.time()
     wait = limiter.retry_after(key, address, now)
     if wait > 0:
+        web_counters.rate_limited(web_counters.MODERATOR_CODE)
         return with_retry_after(_render_form(429, running=True, message=wait_text(wait)), wait)
     if membership.code_matches(typed, lock):
         limiter.succeeded(key, address)
         membership.grant_moderator(session, room_id, typed)
         return client_redirect(url_for("room.show", room_id=room_id))
     limiter.failed(key, address, now)
+    web_counters.password_failed(web_counters.MODERATOR_CODE)
     return _render_form(422, running=True,
                         message=_("That moderator code is not right. Please try again."))
 

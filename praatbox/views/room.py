@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from praatbox import limits
+from praatbox import limits, web_counters
 from praatbox.hub import current_attempts, current_hub
 from praatbox.i18n import current_language
 from praatbox.ice import ice_servers_for_request
@@ -134,6 +134,7 @@ def unlock(room_id: str) -> Response:
                         "can let you in: please call them.")
         else:
             message = wait_text(wait)
+        web_counters.rate_limited(web_counters.ROOM_PASSWORD)
         return with_retry_after(_password_prompt(room_id, message, 429), wait)
     guess = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
     if run_in_threadpool(password_matches, guess, lock.password_hash):
@@ -142,6 +143,7 @@ def unlock(room_id: str) -> Response:
         membership.grant(session, room_id, membership.CLIENT)
         return client_redirect(f"/r/{room_id}")
     locked_out = current_attempts().failed(room_id, address, now)
+    web_counters.password_failed(web_counters.ROOM_PASSWORD)
     current_hub().record_failed_attempt(room_id, locked_out)
     return _password_prompt(room_id, _("That password is not right. Please try again."), 422)
 

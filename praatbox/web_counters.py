@@ -1,0 +1,94 @@
+"""What the web process counts for Prometheus, one named function per event.
+
+Counts only: labels take a few fixed values (a limit's name, a direction), never a room, peer or
+address. Under gunicorn each worker counts for itself; with `PROMETHEUS_MULTIPROC_DIR` set,
+prometheus-client keeps the counts in files there and `/metrics` sums every worker's
+(`web_metrics`).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, disable_created_metrics
+
+from praatbox.rooms.model import Decision, Send
+
+# Rate limits, as the `limit` label names them.
+TERM_LOOKUP = "term_lookup"
+ROOMS_OPENED = "rooms_opened"
+ROOM_PASSWORD = "room_password"
+MODERATOR_CODE = "moderator_code"
+SIGNALING_CONNECT = "signaling_connect"
+SIGNALING_FLOOD = "signaling_flood"
+RATE_LIMITS = (TERM_LOOKUP, ROOMS_OPENED, ROOM_PASSWORD, MODERATOR_CODE, SIGNALING_CONNECT,
+               SIGNALING_FLOOD)
+SECRETS = (ROOM_PASSWORD, MODERATOR_CODE)
+IN, OUT = "in", "out"
+
+# `*_created` samples would double the output and vanish in multiprocess mode anyway.
+disable_created_metrics()
+
+JOINS = Counter("praatbox_joins", "Participants admitted to a room (straight in, or let in "
+                "from the waiting room).", registry=None)
+KNOCKS = Counter("praatbox_knocks", "Participants put in the waiting room to knock.",
+                 registry=None)
+KICKS = Counter("praatbox_kicks", "Participants removed by the counsellor.", registry=None)
+FAILED_PASSWORDS = Counter("praatbox_failed_passwords", "Wrong room passwords and wrong "
+                           "moderator codes.", ["secret"], registry=None)
+RATE_LIMITED = Counter("praatbox_rate_limited", "Requests refused (429) and signaling sockets "
+                       "closed by a rate limit.", ["limit"], registry=None)
+SIGNALING_MESSAGES = Counter("praatbox_signaling_messages", "WebSocket frames received from and "
+                             "sent to browsers and relays.", ["direction"], registry=None)
+SIGNALING_BYTES = Counter("praatbox_signaling_bytes", "Payload bytes (UTF-8) of those frames.",
+                          ["direction"], registry=None)
+
+# This process's counters; `web_metrics` serves them unless it reads the multiprocess files.
+COUNTERS = (JOINS, KNOCKS, KICKS, FAILED_PASSWORDS, RATE_LIMITED, SIGNALING_MESSAGES,
+            SIGNALING_BYTES)
+
+# Each label value exists from the start: a rate() over a series that appears late misses its
+# first increase.
+for _name in RATE_LIMITS:
+    RATE_LIMITED.labels(_name)
+for _name in SECRETS:
+    FAILED_PASSWORDS.labels(_name)
+for _direction in (IN, OUT):
+    SIGNALING_MESSAGES.labels(_direction)
+    SIGNALING_BYTES.labels(_direction)
+
+# The messages of the room rules that mark an event, each sent once to the participant concerned.
+EVENT_MESSAGES = {"welcome": JOINS, "knocking": KNOCKS, "kicked": KICKS}
+
+
+def decisions_made(decisions: list[Decision]) -> None:
+    """Count the joins, knocks and kicks among the decisions a hub is about to carry out."""
+    for decision in decisions:
+        if isinstance(decision, Send):
+            counter = EVENT_MESSAGES.get(decision.message.get("type", ""))
+            if counter is not None:
+                counter.inc()
+
+
+def password_failed(secret: str) -> None:
+    """Count a wrong room password (`ROOM_PASSWORD`) or moderator code (`MODERATOR_CODE`)."""
+    FAILED_PASSWORDS.labels(secret).inc()
+
+
+def rate_limited(limit: str) -> None:
+    """Count one request or socket refused by the limit of that name (one of `RATE_LIMITS`)."""
+    RATE_LIMITED.labels(limit).inc()
+
+
+def signaling_received(frame: str | bytes) -> None:
+    """Count a frame read from a browser's or relay's WebSocket."""
+    SIGNALING_MESSAGES.labels(IN).inc()
+    SIGNALING_BYTES.labels(IN).inc(_size(frame))
+
+
+def signaling_sent(frame: str) -> None:
+    """Count a frame written to a browser's or relay's WebSocket."""
+    SIGNALING_MESSAGES.labels(OUT).inc()
+    SIGNALING_BYTES.labels(OUT).inc(_size(frame))
+
+
+def _size(frame: str | bytes) -> int:
+    return len(frame.encode()) if isinstance(frame, str) else len(frame)
