@@ -21,6 +21,24 @@ async def connect_e2ee(web, user, room, capability="1"):
         additional_headers={"Cookie": user.cookie_header(), "Origin": web.url}, max_size=None)
 
 
+def three_users(web):
+    """A counsellor and two clients who gave the terms of the same fresh room."""
+    chosen = terms()
+    counsellor, client, room = pair(web, chosen)
+    third = HttpUser(web.url)
+    assert third.enter("join", chosen) == room
+    return counsellor, client, third, room
+
+
+async def meet(web, counsellor, client, room, capability="1"):
+    """The counsellor (who can encrypt) and the client enter; return both sockets and peer ids."""
+    a = await connect_e2ee(web, counsellor, room)
+    first = (await receive(a, "welcome"))["self"]
+    b = await connect_e2ee(web, client, room, capability)
+    second = (await receive(b, "welcome"))["self"]
+    return a, first, b, second
+
+
 async def refusal(ws):
     """The error frame and the close a refused socket gets."""
     error = await receive(ws, "error")
@@ -53,16 +71,10 @@ def test_key_messages_reach_the_other_participant_with_the_sender_stamped(web):
 
 @pytest.mark.parametrize("capability", ["0", None, "yes", "true"])
 def test_a_browser_that_did_not_say_e2ee_1_counts_as_unable(web, capability):
-    chosen = terms()
-    counsellor, client, room = pair(web, chosen)
-    third = HttpUser(web.url)
-    assert third.enter("join", chosen) == room
+    counsellor, client, third, room = three_users(web)
 
     async def scenario():
-        a = await connect_e2ee(web, counsellor, room)
-        await receive(a, "welcome")
-        b = await connect_e2ee(web, client, room, capability)
-        peer = (await receive(b, "welcome"))["self"]
+        a, _, b, peer = await meet(web, counsellor, client, room, capability)
         assert (await receive(a, "peer-joined"))["e2ee"] is False
         c = await connect_e2ee(web, third, room)
         assert (await receive(c, "welcome"))["withoutE2ee"] == [peer]
@@ -99,10 +111,7 @@ def test_requiring_e2ee_removes_a_present_browser_that_cannot_encrypt(web):
     counsellor, client, room = pair(web)
 
     async def scenario():
-        a = await connect_e2ee(web, counsellor, room)
-        await receive(a, "welcome")
-        b = await connect_e2ee(web, client, room, "0")
-        peer = (await receive(b, "welcome"))["self"]
+        a, _, b, peer = await meet(web, counsellor, client, room, "0")
         await a.send(json.dumps({"type": "require-e2ee", "on": True}))
         assert await receive(b, "e2ee-required") == {"type": "e2ee-required"}
         with pytest.raises(websockets.ConnectionClosed) as closed:
