@@ -33,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_settings(os.environ, test_config))
     app.before_request(logs.start_correlation)  # first: every later hook logs with the id
+    app.teardown_request(logs.end_correlation)
     hub, attempts = make_hub(app.config)
     app.extensions["praatbox.hub"] = hub
     app.extensions["praatbox.attempts"] = attempts

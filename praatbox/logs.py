@@ -38,6 +38,12 @@ def start_correlation() -> None:
     correlation_id.set(secrets.token_hex(CORRELATION_ID_BYTES))
 
 
+def end_correlation(error: BaseException | None = None) -> None:  # noqa: ARG001 - Flask's hook
+    """Forget the id once the request (or its WebSocket) is done: a thread or greenlet that serves
+    the next request must not log under the last one's id."""
+    correlation_id.set(NO_CORRELATION)
+
+
 def log_format(environ: Mapping[str, str] = os.environ) -> str:
     """Return the format the setting names; refuse an unknown one rather than guess."""
     chosen = environ.get(FORMAT_SETTING, "").strip().lower() or DEFAULT_FORMAT
