@@ -1,5 +1,6 @@
-"""With PRAATBOX_LOG_FORMAT=json every line of the web process is one JSON object with a
-correlation id, and a whole session leaves no term, password, SDP or address in them."""
+"""With PRAATBOX_LOG_FORMAT=json every line of the web, TURN and relay processes is one JSON
+object, the web's carry correlation ids, and a whole session leaves no term, password, SDP or
+address in them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 
 import pytest
 
-from tests.live import HttpUser, start_web
+from tests.live import HttpUser, start_relay, start_turn, start_web
 from tests.signaling.client import join, pair, receive, run, set_password, terms, unlock
 
 LOOKUPS_PER_MINUTE = 6
@@ -78,3 +79,13 @@ def test_a_session_logs_json_lines_with_correlation_ids_and_nothing_secret(json_
         assert secret.lower() not in lowered
     web.stop()
     records(web.log())  # gunicorn's own lines too, from start to shutdown
+
+
+def test_the_turn_server_and_the_relay_log_json_too(json_web, tmp_path):
+    chosen = {"PRAATBOX_LOG_FORMAT": "json"}
+    turn, _ = start_turn(tmp_path, chosen)
+    relay = start_relay(tmp_path, json_web, chosen)
+    relay.stop()
+    turn.stop()
+    assert any(r["msg"].startswith("TURN listening") for r in records(turn.log()))
+    assert any(r["msg"] == "connected to the web process" for r in records(relay.log()))
