@@ -7,6 +7,7 @@ missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v turnutils_uclient >/dev/null 2>&1 || missing="$missing coturn"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v caddy >/dev/null 2>&1 || missing="$missing caddy"
 command -v unshare >/dev/null 2>&1 || missing="$missing util-linux"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 if [ "${1:-}" = bench ]; then
@@ -22,6 +23,6 @@ fi
 echo "installing Debian packages:$missing"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Nothing here stops or disables a service: tests and benchmarks start their own coturn, janus
-# and redis on private ports and stop them by PID, so a production instance on this host is
+# Nothing here stops or disables a service: tests and benchmarks start their own coturn, janus,
+# redis and caddy on private ports and stop them by PID, so a production instance on this host is
 # left alone.

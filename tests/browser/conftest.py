@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.fake_camera import write_test_clip
 from tests.browser.flows import people
@@ -25,12 +27,13 @@ def interfaces() -> list[str]:
     return [line.split(":", 1)[0].strip() for line in lines]
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+@contextlib.contextmanager
+def headless_chromium(folder: Path) -> Iterator[Browser]:
+    """Launch Chromium with the fake camera, only inside the loopback namespace; close it after."""
     if interfaces() != ["lo"]:
         pytest.fail("browser tests must run in a loopback-only network namespace: use `make test`"
                     f" (interfaces here: {interfaces()})")
-    clip = write_test_clip(tmp_path_factory.mktemp("media") / "camera.y4m")
+    clip = write_test_clip(folder / "camera.y4m")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -38,6 +41,12 @@ def browser(tmp_path_factory):
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    with headless_chromium(tmp_path_factory.mktemp("media")) as browser:
+        yield browser
 
 
 @pytest.fixture
