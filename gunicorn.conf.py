@@ -8,6 +8,7 @@ import glob
 import os
 import resource
 
+from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
 from praatbox import logs
@@ -34,7 +35,7 @@ loglevel = os.environ.get("PRAATBOX_LOG_LEVEL", "info")
 class PraatboxLogger(Logger):
     """Gunicorn's own lines (start, workers, signals, errors) in the app's log format."""
 
-    def setup(self, cfg):
+    def setup(self, cfg: Config) -> None:
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.setFormatter(logs.formatter())
@@ -53,7 +54,7 @@ def _raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-def _clear_multiprocess_counts():
+def _clear_multiprocess_counts() -> None:
     """prometheus-client's files of a previous run would add old counts to the new ones."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
