@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,21 @@ class LiveServer:
             self.process.kill()
             self.process.wait()
 
+    def wait_until(self, answers: Callable[[], object], name: str) -> None:
+        """Call `answers` until it stops raising OSError; stop the server and raise with its log
+        when it exits first or is not up within STARTUP_TIMEOUT_SECONDS."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{self.log()}")
+            try:
+                answers()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{name} did not answer:\n{self.log()}")
+
 
 def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
     """Start gunicorn with the production config and wait until /healthz answers."""
@@ -86,17 +102,9 @@ def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
         cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{server.log()}")
-        try:
-            with urllib.request.urlopen(server.url + "/healthz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"gunicorn did not answer:\n{server.log()}")
+    server.wait_until(
+        lambda: urllib.request.urlopen(server.url + "/healthz", timeout=1).close(), "gunicorn")
+    return server
 
 
 def start_two_webs(tmp_path: Path, env: dict[str, str]) -> tuple[LiveServer, LiveServer]:

@@ -12,12 +12,11 @@ import os
 import shutil
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.live import ROOT, STARTUP_TIMEOUT_SECONDS, HttpUser, LiveServer, free_port
+from tests.live import ROOT, HttpUser, LiveServer, free_port
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 DEPLOY_CADDYFILE = ROOT / "deploy" / "Caddyfile"
@@ -98,14 +97,7 @@ def start_caddy(folder: Path, https_port: int, upstream: str) -> CaddySite:
             cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )
     site = CaddySite(f"https://localhost:{https_port}", process, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"caddy exited:\n{site.log()}")
-        try:
-            site.fetch("/metrics")  # answered by Caddy itself (404), whatever the upstream
-            return site
-        except OSError:  # no CA, certificate or listener yet
-            time.sleep(0.1)
-    site.stop()
-    raise RuntimeError(f"caddy did not answer:\n{site.log()}")
+    # Caddy answers /metrics itself (404), whatever the upstream; before its CA, certificate and
+    # listener exist, the request raises OSError.
+    site.wait_until(lambda: site.fetch("/metrics"), "caddy")
+    return site
