@@ -7,8 +7,9 @@ import { summariseCall } from "./stats.js";
 /**
  * @param {import("./types").CallState} state
  * @param {() => string[]} safetyWords
+ * @param {() => boolean} groupEncrypted every browser in the group encrypts its frames
  */
-export function installDebugApi(state, safetyWords) {
+export function installDebugApi(state, safetyWords, groupEncrypted) {
   Object.assign(window, {
     praatbox: {
       /** @returns {Promise<import("./types").DebugState>} */
@@ -21,7 +22,10 @@ export function installDebugApi(state, safetyWords) {
           mode: state.mode === "group" ? "group" : "p2p",
           participants: [state.self, ...state.peers].filter(Boolean),
           media: await summariseCall(state),
-          e2ee: state.mode !== "group",
+          // Two people, or a mesh: DTLS-SRTP between the browsers. A group: frame encryption.
+          e2ee: state.mode !== "group" || groupEncrypted(),
+          e2eeKeys: state.encryption.keys(),
+          e2eeFrames: { ...state.encryption.counts },
           meshFallback: state.mode === "mesh",
           safetyWords: safetyWords(),
           screenSharing: Boolean(state.screenShare && state.screenShare.sharing),

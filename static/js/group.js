@@ -1,12 +1,15 @@
 // @ts-check
 /**
- * Group mode: one RTCPeerConnection to the media relay. No DOM code here.
+ * Group mode: one RTCPeerConnection to the media relay.
  *
  * The relay always offers (docs/signaling.md). Its first audio and video m-lines receive what
  * this browser publishes; every other m-line carries one publisher, whose peer id is the
  * MediaStream id. The relay re-offers on every join and leave: a publisher that left shows
- * up as a transceiver that became inactive.
+ * up as a transceiver that became inactive. Every sender and receiver goes through the
+ * group's frame encryption (group-e2ee.js), which the relay forwards unread.
  */
+
+import { needsInsertableStreams } from "./group-e2ee.js";
 
 /** Cap our upload: every participant's video goes through one server. */
 const VIDEO_MAX_BITRATE_BPS = 500_000;
@@ -26,6 +29,7 @@ export class GroupSession {
    * @param {(state: RTCPeerConnectionState) => void} [options.onConnectionState]
    * @param {(error: {code: string, message: string}) => void} [options.onError]
    * @param {RTCIceServer[]} [options.iceServers] our TURN server, if any; never a third party
+   * @param {import("./group-e2ee.js").GroupEncryption | null} [options.encryption]
    */
   constructor({
     sendSignal,
@@ -35,6 +39,7 @@ export class GroupSession {
     onConnectionState = () => {},
     onError = () => {},
     iceServers = [],
+    encryption = null,
   }) {
     this.sendSignal = sendSignal;
     this.localStream = localStream;
@@ -42,8 +47,12 @@ export class GroupSession {
     this.onRemoteGone = onRemoteGone;
     this.onConnectionState = onConnectionState;
     this.onError = onError;
+    this.encryption = encryption;
     /** The connection to the relay, exposed for getStats. */
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection(/** @type {RTCConfiguration} */ ({
+      iceServers, bundlePolicy: "max-bundle",
+      ...(encryption && needsInsertableStreams() ? { encodedInsertableStreams: true } : {}),
+    }));
     /** @type {Map<RTCRtpTransceiver, string>} which publisher each receiving transceiver shows */
     this.publisherOf = new Map();
     /** @type {Map<string, MediaStream>} */
@@ -52,6 +61,7 @@ export class GroupSession {
     this.queue = Promise.resolve();
     this.closed = false;
 
+    this.addPublishingSenders();
     this.pc.addEventListener("icecandidate", (event) => {
       // A null candidate (end of gathering) needs no message: the relay ignores it anyway.
       if (event.candidate && event.candidate.candidate) {
@@ -110,6 +120,24 @@ export class GroupSession {
     for (const peerId of this.streams.keys()) this.onRemoteGone(peerId);
     this.streams.clear();
     this.publisherOf.clear();
+  }
+
+  /**
+   * Make the senders of what we publish before the relay's first offer, each with its frame
+   * encryption: the offer's first audio and video m-lines take them (JSEP gives a remote offer's
+   * m-line to a transceiver that addTrack made). Chromium never hands frames to the transform of
+   * a sender whose transceiver a remote offer created, so that media would leave unencrypted.
+   * A kind we have no track for gets a placeholder, replaced by nothing at once.
+   */
+  addPublishingSenders() {
+    const stream = this.localStream || new MediaStream();
+    for (const kind of /** @type {const} */ (["audio", "video"])) {
+      const own = this.localStream ? this.localStream.getTracks().find((t) => t.kind === kind) : undefined;
+      const placeholder = own ? null : placeholderTrack(kind);
+      const sender = this.pc.addTrack(own || /** @type {Placeholder} */ (placeholder).track, stream);
+      if (this.encryption) this.encryption.protectSender(sender, kind);
+      if (placeholder) sender.replaceTrack(null).finally(placeholder.release);
+    }
   }
 
   /** The transceivers the relay receives on: the first audio and the first video m-line. */
@@ -179,6 +207,9 @@ export class GroupSession {
 
   /** @param {RTCTrackEvent} event */
   handleTrack(event) {
+    if (this.encryption) {
+      this.encryption.protectReceiver(event.receiver, /** @type {"audio" | "video"} */ (event.track.kind));
+    }
     const stream = event.streams[0];
     if (!stream) return;
     const peerId = stream.id;
@@ -209,4 +240,22 @@ export class GroupSession {
       }
     }
   }
+}
+
+/** @typedef {{track: MediaStreamTrack, release: () => void}} Placeholder */
+
+/**
+ * A track that stands in for a kind we do not send (no camera, no microphone), only to create
+ * its sender; it never carries media.
+ * @param {"audio" | "video"} kind
+ * @returns {Placeholder}
+ */
+function placeholderTrack(kind) {
+  if (kind === "video") {
+    const track = document.createElement("canvas").captureStream(0).getVideoTracks()[0];
+    return { track, release: () => track.stop() };
+  }
+  const context = new AudioContext();
+  const track = context.createMediaStreamDestination().stream.getAudioTracks()[0];
+  return { track, release: () => { track.stop(); context.close(); } };
 }

@@ -5,13 +5,14 @@
 import { installDebugApi } from "./debug-api.js";
 import { enterThroughPreview, forgetEntry } from "./entry.js";
 import { GroupSession } from "./group.js";
+import { GroupEncryption } from "./group-e2ee.js";
 import { initInvite } from "./invite.js";
 import { ModeratorControls } from "./moderation.js";
 import { PeerLink } from "./peer.js";
 import { initScreenShare } from "./screenshare.js";
 import { SecurityStatus, securityState } from "./security-status.js";
 import { Signaling } from "./signaling.js";
-import { summariseCall } from "./stats.js";
+import { fingerprints, summariseCall } from "./stats.js";
 import { RemoteTiles } from "./tiles.js";
 
 const STATUS_INTERVAL_MS = 1000;
@@ -44,6 +45,10 @@ const state = {
   group: null,
   screenShare: null,
   blur: null,
+  encryption: new GroupEncryption({
+    send: (to, data) => signaling.send({ type: "e2ee", to, data }),
+    onChange: () => refreshSecurityStatus(),
+  }),
 };
 
 /** @type {Signaling} */
@@ -69,6 +74,8 @@ const status = new SecurityStatus(
     safety: /** @type {HTMLDetailsElement} */ ($("safety")),
     words: $("safety-words"),
     problem: $("safety-problem"),
+    pairHint: $("safety-hint-pair"),
+    groupHint: $("safety-hint-group"),
   },
   { strings, announce },
 );
@@ -134,6 +141,7 @@ function removePeer(peerId) {
   if (link) link.close();
   state.links.delete(peerId);
   state.peers.delete(peerId);
+  state.encryption.peerLeft(peerId);
   tiles.remove(peerId);
   updatePresence();
   refreshSecurityStatus();
@@ -146,6 +154,7 @@ function openGroup() {
     sendSignal: (data) => signaling.signal("relay", data),
     localStream: outgoingStream(),
     iceServers: config.iceServers,
+    encryption: state.encryption,
     onRemoteStream: (peerId, stream) => {
       if (state.peers.has(peerId)) tiles.show(peerId, stream);
     },
@@ -190,8 +199,27 @@ async function refreshSecurityStatus() {
   if (state.ended) return;
   const media = await summariseCall(state);
   const links = [...state.links.values()];
-  await status.showSafetyWords(links.length === 1 && state.mode === "p2p" ? links[0].pc : null);
-  status.show(securityState(media, state.mode, links.length), state.mode);
+  const group = state.mode === "group";
+  await status.showSafetyWords(() => safetyKeys(links), group);
+  status.show(securityState(media, state.mode, links.length, groupEncrypted()), state.mode);
+}
+
+/** In a group: whether every frame is encrypted in the browsers (everyone can, and we have a key). */
+function groupEncrypted() {
+  return state.encryption.active && state.encryption.current !== null;
+}
+
+/**
+ * The keys the safety numbers cover: both DTLS fingerprints of a call of two, every identity key
+ * of an encrypted group; null when there are none to compare.
+ * @param {import("./peer.js").PeerLink[]} links
+ * @returns {Promise<string[] | null>}
+ */
+async function safetyKeys(links) {
+  if (state.mode === "group") return groupEncrypted() ? state.encryption.identities() : null;
+  if (links.length !== 1 || state.mode !== "p2p") return null;
+  const pair = await fingerprints(links[0].pc);
+  return pair ? [pair.local, pair.remote].map((f) => f.toLowerCase()) : null;
 }
 
 // -- leaving ---------------------------------------------------------------------------------
@@ -207,6 +235,7 @@ function finish(panelId, title) {
   for (const link of state.links.values()) link.close();
   state.links.clear();
   closeGroup();
+  state.encryption.close();
   if (state.screenShare) state.screenShare.stop();
   if (invite) invite.hide();
   if (state.blur) state.blur.stop();
@@ -246,6 +275,7 @@ function wireControls() {
       panel: document.getElementById("moderator-panel"),
       panelButton: document.getElementById("add-password"),
       waitingRoom: /** @type {HTMLInputElement | null} */ (document.getElementById("waiting-room-toggle")),
+      requireE2ee: requireE2eeToggle(),
       endForAll: document.getElementById("end-for-all"),
     },
     { send: (message) => signaling.send(message), strings, onLocked: () => setLocked(true) },
@@ -261,6 +291,16 @@ function wireControls() {
   micToggle.addEventListener("click", () => toggleTrack(micToggle, "audio", "mute", "unmute"));
   cameraToggle.addEventListener("click", () => toggleTrack(cameraToggle, "video", "cameraOff", "cameraOn"));
   $("blur-toggle").addEventListener("click", () => toggleBlur());
+}
+
+/**
+ * The counsellor's "require end-to-end encryption" switch; a browser that cannot encrypt itself
+ * cannot require it (the server refuses, and would have to remove the counsellor).
+ */
+function requireE2eeToggle() {
+  const toggle = /** @type {HTMLInputElement | null} */ (document.getElementById("require-e2ee-toggle"));
+  if (toggle && !state.encryption.capable) toggle.disabled = true;
+  return toggle;
 }
 
 /**
@@ -370,13 +410,17 @@ const handlers = {
     state.joined = true;
     $("knocking").hidden = true;
     setLocked(message.locked);
+    const withoutE2ee = message.withoutE2ee || [];
+    state.encryption.start(message.self, message.peers, withoutE2ee);
     message.peers.forEach(addPeer);
     if (message.mode === "group") setMode("group");
+    moderation.setRequireE2ee(Boolean(message.e2eeRequired));
     for (const peerId of message.knocking || []) moderation.showKnock(peerId);
     moderation.setWaitingRoom(message.waitingRoom);
     refreshSecurityStatus();
   },
   "peer-joined"(message) {
+    state.encryption.peerJoined(message.peer, Boolean(message.e2ee));
     addPeer(message.peer);
     announce(strings.peerJoined);
   },
@@ -385,6 +429,8 @@ const handlers = {
     if (message.reason === "kicked") {
       announce(strings.peerKicked);
       moderation.openPanel(true);
+    } else if (message.reason === "e2ee-required") {
+      announce(strings.peerRefusedE2ee);
     } else if (message.reason !== "replaced") {
       // "replaced": the same browser reconnected (a reload); it is announced as it joins again.
       announce(message.reason === "hangup" ? strings.peerLeft : strings.peerLost);
@@ -399,10 +445,21 @@ const handlers = {
       if (state.group) state.group.handleSignal(data);
       return;
     }
-    addPeer(message.from);
+    if (!state.peers.has(message.from)) return; // a signal from someone who already left
+    if (state.mode !== "group") linkTo(message.from);
     const link = state.links.get(message.from);
     const data = /** @type {import("./types").PeerSignal} */ (message.data);
     if (link) link.handleSignal(data).catch((error) => console.warn(error));
+  },
+  e2ee(message) {
+    if (state.peers.has(message.from)) state.encryption.handle(message.from, message.data);
+  },
+  "require-e2ee"(message) {
+    moderation.setRequireE2ee(message.on);
+    announce(strings[message.on ? "requireE2eeOn" : "requireE2eeOff"]);
+  },
+  "e2ee-required"() {
+    finish("e2ee-refused");
   },
   knocking() {
     $("knocking").hidden = false;
@@ -437,7 +494,8 @@ const handlers = {
     finish("ended", strings.endedByModerator);
   },
   error(message) {
-    if (message.code === "room-full") announce(strings.roomFull);
+    if (message.code === "e2ee-required") finish("e2ee-refused");
+    else if (message.code === "room-full") announce(strings.roomFull);
     else if (message.code === "room-not-open" || message.code === "kicked") announce(strings.notAllowed);
     else console.warn("signaling error", message.code);
   },
@@ -445,7 +503,9 @@ const handlers = {
 
 function connectSignaling() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  signaling = new Signaling(`${scheme}//${location.host}/ws/${config.roomId}`);
+  // Whether this browser can encrypt frames: a room that requires it refuses one that cannot.
+  const e2ee = state.encryption.capable ? 1 : 0;
+  signaling = new Signaling(`${scheme}//${location.host}/ws/${config.roomId}?e2ee=${e2ee}`);
   for (const [type, handler] of Object.entries(handlers)) signaling.on(type, handler);
   signaling.onclose = () => {
     state.joined = false;
@@ -454,7 +514,7 @@ function connectSignaling() {
   return signaling.connect();
 }
 
-installDebugApi(state, () => status.safetyWords);
+installDebugApi(state, () => status.safetyWords, groupEncrypted);
 
 /**
  * Make an in-call toggle show what the preview left it at (muted stays muted).

@@ -1,6 +1,7 @@
 // @ts-check
-// Safety words: four groups of digits both sides derive from the two DTLS fingerprints in use. If
-// someone sat in the middle, each side would see a different certificate and so different digits.
+// Safety words: four groups of digits every side derives from the keys in use: in a call of two,
+// both DTLS fingerprints; in a group, every participant's identity key. If someone sat in the
+// middle, each side would see a different certificate or key, and so different digits.
 //
 // Digits, not words of a language: a counsellor reading Dutch and a client reading French must
 // compare the very same thing, and nouns from each viewer's own word list differ between them.
@@ -13,11 +14,11 @@ const GROUP_DIGITS = 3;
 const BYTES_PER_GROUP = 4; // a 32-bit number per group: modulo 1000 leaves no bias worth counting
 
 /**
- * @param {{local: string, remote: string}} pair fingerprints as getStats() reports them
- * @returns {Promise<string[]>} the same groups on both ends of the connection, such as "048"
+ * @param {string[]} keys every key in use, in any order (each page lists them in its own order)
+ * @returns {Promise<string[]>} the same groups on every page that sees the same keys, such as "048"
  */
-export async function safetyWords(pair) {
-  const material = [pair.local, pair.remote].map((f) => f.toLowerCase()).sort().join("|");
+export async function safetyWords(keys) {
+  const material = [...keys].sort().join("|");
   const digest = new DataView(
     await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material)),
   );

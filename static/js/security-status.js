@@ -1,20 +1,21 @@
 // @ts-check
-// The security status badge and the safety words, both derived from live getStats().
-// Works inside the elements it is given.
+// The security status badge and the safety words, both derived from what the connections and
+// the group's encryption really do. Works inside the elements it is given.
 
 import { safetyWords } from "./safety.js";
-import { fingerprints } from "./stats.js";
 
 const FAILED = "failed"; // the safety key while the words cannot be worked out
 
 /**
- * What the connections really do: "waiting", "connecting", "p2p", "p2p-turn" or "group".
+ * What the connections really do: "waiting", "connecting", "p2p", "p2p-turn", "group-e2ee"
+ * (through the relay, frames encrypted in the browsers) or "group" (through the relay, not).
  * @param {Record<string, {connectionState: string, candidateType: string | null}>} media
  * @param {string} mode "p2p", "mesh" or "group"
  * @param {number} linkCount direct connections set up so far
+ * @param {boolean} groupEncrypted every browser in the group encrypts its frames
  */
-export function securityState(media, mode, linkCount) {
-  if (mode === "group") return "group";
+export function securityState(media, mode, linkCount, groupEncrypted) {
+  if (mode === "group") return groupEncrypted ? "group-e2ee" : "group";
   const connected = Object.values(media).filter((m) => m.connectionState === "connected");
   if (connected.length) return connected.some((m) => m.candidateType === "relay") ? "p2p-turn" : "p2p";
   return linkCount ? "connecting" : "waiting";
@@ -25,7 +26,7 @@ export class SecurityStatus {
    * @param {import("./types").SecurityElements} ui
    * @param {{strings: Record<string, string>, announce: (text: string) => void}} options
    */
-  constructor({ badge, label, safety, words, problem }, { strings, announce }) {
+  constructor({ badge, label, safety, words, problem, pairHint, groupHint }, { strings, announce }) {
     this.strings = strings;
     this.announce = announce;
     this.shown = "waiting|";
@@ -34,9 +35,13 @@ export class SecurityStatus {
     this.safety = safety;
     this.words = words;
     this.problem = problem;
+    this.pairHint = pairHint;
+    this.groupHint = groupHint;
     /** @type {string[]} */
     this.safetyWords = [];
     this.safetyKey = "";
+    /** The group's words last shown ("" before any), to announce when they change. */
+    this.groupWords = "";
   }
 
   /**
@@ -45,29 +50,33 @@ export class SecurityStatus {
    * @param {string} mode "p2p", "mesh" or "group"
    */
   show(next, mode) {
-    const label = mode === "mesh" && next !== "connecting" ? "mesh" : next;
+    let label = mode === "mesh" && next !== "connecting" ? "mesh" : next;
+    if (next === "group") label = "groupNoE2ee"; // the only reason a group goes unencrypted
     if (`${next}|${label}` === this.shown) return;
     this.shown = `${next}|${label}`;
     this.badge.dataset.state = next === "connecting" ? "waiting" : next;
     this.label.textContent = this.strings[label];
-    if (next !== "connecting") this.announce(this.strings[next]);
+    const spoken = { group: "e2eeOff", "group-e2ee": "e2eeOn" }[next] || next;
+    if (next !== "connecting") this.announce(this.strings[spoken]);
   }
 
   /**
-   * Show the safety words of a two-person direct call, from the certificates actually in use.
-   * When they cannot be worked out (getStats or WebCrypto failing), say so in the safety area
-   * instead of leaving it blank, and try again on the next call.
-   * @param {RTCPeerConnection | null} pc the one direct connection, or null when there is none
+   * Show the safety words over the keys in use (a call of two: both DTLS fingerprints; a group:
+   * every identity key). When they cannot be worked out (getStats or WebCrypto failing), say so
+   * in the safety area instead of leaving it blank, and try again on the next call. In a group,
+   * new words (someone joined or left) are announced: they must be compared again.
+   * @param {() => Promise<string[] | null>} keysInUse null when there is nothing to compare
+   * @param {boolean} group
    */
-  async showSafetyWords(pc) {
+  async showSafetyWords(keysInUse, group) {
     let key = "";
     /** @type {string[]} */
     let words = [];
     try {
-      const pair = pc ? await fingerprints(pc) : null;
-      key = pair ? `${pair.local}|${pair.remote}` : "";
+      const keys = await keysInUse();
+      key = keys ? [...keys].sort().join("|") : "";
       if (key === this.safetyKey) return;
-      if (pair) words = await safetyWords(pair);
+      if (keys) words = await safetyWords(keys);
     } catch {
       key = FAILED;
     }
@@ -80,5 +89,14 @@ export class SecurityStatus {
     this.words.hidden = failed;
     this.problem.hidden = !failed;
     this.safety.hidden = key === "";
+    this.pairHint.hidden = group;
+    this.groupHint.hidden = !group;
+    if (group && words.length) {
+      // Compared with the last words shown, across the gap while a newcomer's keys arrive.
+      if (this.groupWords && this.groupWords !== this.words.textContent) {
+        this.announce(this.strings.safetyChanged);
+      }
+      this.groupWords = this.words.textContent;
+    }
   }
 }

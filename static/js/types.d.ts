@@ -3,6 +3,7 @@
 
 import type { BlurredVideo } from "./blur.js";
 import type { GroupSession } from "./group.js";
+import type { GroupEncryption } from "./group-e2ee.js";
 import type { PeerLink } from "./peer.js";
 import type { PreviewElements } from "./preview.js";
 import type { ScreenShare } from "./screenshare.js";
@@ -37,6 +38,8 @@ export interface CallState {
   screenShare: ScreenShare | null;
   /** Our blurred picture, while blur is on. */
   blur: BlurredVideo | null;
+  /** Group end-to-end encryption: identity, frame keys, the encrypting worker. */
+  encryption: GroupEncryption;
 }
 
 /** What one connection (or one relay publisher) really does, from getStats(). */
@@ -87,6 +90,9 @@ export interface SecurityElements {
   words: HTMLElement;
   /** Shown instead of the words when they cannot be worked out. */
   problem: HTMLElement;
+  /** How to compare: in a call of two, in a group. */
+  pairHint: HTMLElement;
+  groupHint: HTMLElement;
 }
 
 export interface ModerationElements {
@@ -133,6 +139,10 @@ export interface DebugState {
   /** By peer id; in group mode one entry per publisher plus "relay". */
   media: Record<string, MediaSummary>;
   e2ee: boolean;
+  /** The key id this page encrypts with, and every key id it ever held (group mode). */
+  e2eeKeys: { sending: number | null; known: number[] };
+  /** Frames the encrypting worker handled: encrypted, decrypted, dropped, passed in the clear. */
+  e2eeFrames: { encrypted: number; decrypted: number; dropped: number; clear: number };
   meshFallback: boolean;
   safetyWords: string[];
   screenSharing: boolean;

@@ -46,10 +46,10 @@ def test_three_people_meet_through_the_relay_and_two_go_back_to_p2p(new_person, 
     for page in (counsellor, client, third):
         current = wait_for_state(page, receiving_from_everyone, timeout=30,
                                  what="video and audio from both others through the relay")
-        assert current["e2ee"] is False
+        assert current["e2ee"] is True  # frames encrypted in the browsers (test_group_e2ee.py)
         status = page.get_by_test_id("security-status")
-        expect_security_state(page, "group")
-        assert "not end-to-end encrypted" in status.inner_text()
+        expect_security_state(page, "group-e2ee")
+        assert "still end-to-end encrypted" in status.inner_text()
         assert page.get_by_test_id("third-person-warning").is_visible()
         assert page.get_by_test_id("remote-video").count() == 2
     assert "Praatbox server" in counsellor.locator("#notices").inner_text()

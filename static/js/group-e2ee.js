@@ -1,0 +1,294 @@
+// @ts-check
+// Group end-to-end encryption (docs/e2ee.md): who holds which frame key, and when keys change.
+//
+// Every page has its own sending key and hands its 32-byte secret to each other participant,
+// wrapped with their pairwise key (e2ee-keys.js) in `e2ee` signaling messages the server passes
+// on unread. Whenever someone joins or leaves, every page makes a new sending key and gives it
+// only to the people present; it switches to it once they all confirmed (or after a short
+// wait), so the others never miss a frame and someone who left never gets a key made after.
+// The frames themselves are encrypted in a worker (e2ee-worker.js). No DOM code here.
+
+import { frameKey } from "./e2ee-frame.js";
+import {
+  createIdentity, identityText, pairwiseKey, readPublicKeys, SECRET_BYTES, unwrapSecret, wrapSecret,
+} from "./e2ee-keys.js";
+
+/** Switch to a new key this long after handing it out, even if not everyone confirmed it. */
+const SWITCH_AFTER_MS = 1500;
+/** Keys kept per other sender: the one they use, the one they are about to use, one before. */
+const KEYS_KEPT_PER_SENDER = 3;
+
+/** Whether this browser can transform encoded frames, with either API. */
+export function canEncryptFrames() {
+  return "RTCRtpScriptTransform" in window
+    || (typeof RTCRtpSender !== "undefined" && "createEncodedStreams" in RTCRtpSender.prototype);
+}
+
+/** Whether the group connection must be created with `encodedInsertableStreams` (older API). */
+export function needsInsertableStreams() {
+  return !("RTCRtpScriptTransform" in window) && canEncryptFrames();
+}
+
+/**
+ * @typedef {object} Peer
+ * @property {boolean} capable its browser can encrypt frames
+ * @property {string} [identity] identityText() of its public keys, once its hello came
+ * @property {CryptoKey} [pairwise]
+ * @property {boolean} helloSent
+ * @property {number[]} keyIds its sending keys we hold, oldest first
+ */
+/** @typedef {{keyId: number, secret: Uint8Array}} OwnKey */
+
+export class GroupEncryption {
+  /**
+   * @param {object} options
+   * @param {(to: string, data: object) => void} options.send an `e2ee` message to one participant
+   * @param {() => void} [options.onChange] who can encrypt, or the group's identities, changed
+   */
+  constructor({ send, onChange = () => {} }) {
+    this.send = send;
+    this.onChange = onChange;
+    this.capable = canEncryptFrames();
+    /** @type {Worker | null} */
+    this.worker = this.capable
+      ? new Worker(new URL("./e2ee-worker.js", import.meta.url), { type: "module" })
+      : null;
+    if (this.worker) this.worker.onmessage = (event) => this.fromWorker(event.data);
+    /** @type {string | null} */
+    this.self = null;
+    /** @type {Map<string, Peer>} */
+    this.peers = new Map();
+    /** @type {OwnKey | null} the key frames are encrypted with now */
+    this.current = null;
+    /** @type {{key: OwnKey, waiting: Set<string>, timer: number} | null} handed out, not yet used */
+    this.pending = null;
+    /** Every key id this page ever held: what someone who leaves could still know. */
+    this.known = new Set();
+    /** @type {Promise<import("./e2ee-keys.js").Identity> | null} */
+    this.identity = null;
+    /** @type {{encrypted: number, decrypted: number, dropped: number, clear: number}} */
+    this.counts = { encrypted: 0, decrypted: 0, dropped: 0, clear: 0 };
+    /** @type {WeakSet<RTCRtpSender | RTCRtpReceiver>} */
+    this.transformed = new WeakSet();
+    /** Messages are handled one at a time, in the order they came. */
+    this.queue = Promise.resolve();
+  }
+
+  /** Every participant's browser encrypts frames: the group is end-to-end encrypted. */
+  get active() {
+    return this.capable && [...this.peers.values()].every((peer) => peer.capable);
+  }
+
+  /**
+   * We entered the room (`welcome`): make our identity and first key, greet everyone present.
+   * @param {string} self @param {string[]} peers @param {string[]} withoutE2ee
+   */
+  start(self, peers, withoutE2ee) {
+    this.self = self;
+    this.identity = createIdentity();
+    for (const peerId of peers) this.peers.set(peerId, newPeer(!withoutE2ee.includes(peerId)));
+    this.run(async () => {
+      this.useEncryption();
+      await this.rotate();
+      for (const peerId of peers) await this.greet(peerId);
+    });
+  }
+
+  /** @param {string} peerId @param {boolean} capable */
+  peerJoined(peerId, capable) {
+    if (!this.peers.has(peerId)) this.peers.set(peerId, newPeer(capable));
+    this.run(async () => {
+      this.useEncryption();
+      await this.rotate(); // the newcomer gets only this key and later ones
+      await this.greet(peerId);
+    });
+  }
+
+  /** @param {string} peerId */
+  peerLeft(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    this.peers.delete(peerId);
+    this.post({ op: "forget-keys", keyIds: peer.keyIds });
+    this.run(async () => {
+      this.useEncryption();
+      if (this.pending) this.pending.waiting.delete(peerId);
+      await this.rotate(); // a key they never received
+    });
+  }
+
+  /**
+   * A message another page sent us through the server.
+   * @param {string} from @param {any} data
+   */
+  handle(from, data) {
+    this.run(async () => {
+      if (!data || typeof data !== "object") return;
+      if (data.kind === "hello") await this.greeted(from, data);
+      else if (data.kind === "key") await this.receiveKey(from, data);
+      else if (data.kind === "ack") this.acknowledged(from, data.keyId);
+    });
+  }
+
+  /**
+   * Encrypt what this sender sends (once per sender; before any track is attached to it).
+   * @param {RTCRtpSender} sender @param {"audio" | "video"} kind
+   */
+  protectSender(sender, kind) {
+    this.transform(sender, { kind, direction: "send" });
+  }
+
+  /** @param {RTCRtpReceiver} receiver @param {"audio" | "video"} kind */
+  protectReceiver(receiver, kind) {
+    this.transform(receiver, { kind, direction: "receive" });
+  }
+
+  /** The group's safety numbers cover these (null until every participant's hello came). */
+  async identities() {
+    if (!this.identity) return null;
+    const own = identityText((await this.identity).publicKeys);
+    const others = [...this.peers.values()].map((peer) => peer.identity);
+    return others.every(Boolean) ? [own, .../** @type {string[]} */ (others)] : null;
+  }
+
+  /** For the debug API: the key we send with and every key id this page held. */
+  keys() {
+    return { sending: this.current ? this.current.keyId : null, known: [...this.known] };
+  }
+
+  close() {
+    if (this.pending) window.clearTimeout(this.pending.timer);
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+  }
+
+  // -- inside ---------------------------------------------------------------------------------
+
+  /** @param {() => Promise<void>} step */
+  run(step) {
+    this.queue = this.queue.then(step).catch((error) => console.warn("e2ee:", error));
+  }
+
+  /** @param {object} message */
+  post(message) {
+    if (this.worker) this.worker.postMessage(message);
+  }
+
+  /** Encrypt when everyone can; when someone cannot, everyone sends in the clear (and says so). */
+  useEncryption() {
+    this.post({ op: "encrypt", on: this.active });
+    this.onChange();
+  }
+
+  /**
+   * @param {RTCRtpSender | RTCRtpReceiver} target
+   * @param {{kind: "audio" | "video", direction: "send" | "receive"}} options
+   */
+  transform(target, options) {
+    if (!this.worker || this.transformed.has(target)) return;
+    this.transformed.add(target);
+    const api = /** @type {any} */ (window);
+    const endpoint = /** @type {any} */ (target);
+    if ("RTCRtpScriptTransform" in window) {
+      endpoint.transform = new api.RTCRtpScriptTransform(this.worker, options);
+    } else {
+      const { readable, writable } = endpoint.createEncodedStreams();
+      this.worker.postMessage({ op: "streams", readable, writable, options }, [readable, writable]);
+    }
+  }
+
+  /** Make a new sending key and hand it to everyone present; use it once they have it. */
+  async rotate() {
+    if (!this.capable) return;
+    const key = this.newKey();
+    if (this.pending) window.clearTimeout(this.pending.timer);
+    const waiting = new Set(this.peers.keys());
+    this.pending = { key, waiting, timer: window.setTimeout(() => this.switchTo(key), SWITCH_AFTER_MS) };
+    for (const peerId of this.peers.keys()) await this.giveKey(peerId, key);
+    if (waiting.size === 0) await this.switchTo(key);
+  }
+
+  /** @returns {OwnKey} */
+  newKey() {
+    let keyId = 0;
+    do keyId = crypto.getRandomValues(new Uint32Array(1))[0];
+    while (this.known.has(keyId));
+    this.known.add(keyId);
+    return { keyId, secret: crypto.getRandomValues(new Uint8Array(SECRET_BYTES)) };
+  }
+
+  /** @param {OwnKey} key */
+  async switchTo(key) {
+    if (!this.pending || this.pending.key !== key) return;
+    window.clearTimeout(this.pending.timer);
+    this.pending = null;
+    this.current = key;
+    this.post({ op: "send-key", frameKey: await frameKey(key.keyId, key.secret) });
+  }
+
+  /** @param {string} peerId */
+  async greet(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer || peer.helloSent || !this.identity) return;
+    peer.helloSent = true;
+    this.send(peerId, { kind: "hello", publicKeys: (await this.identity).publicKeys });
+  }
+
+  /** @param {string} from @param {any} data */
+  async greeted(from, data) {
+    const peer = this.peers.get(from);
+    if (!peer || !this.identity) return;
+    const theirs = readPublicKeys(data.publicKeys);
+    const identity = identityText(theirs);
+    if (peer.identity && peer.identity !== identity) return; // one identity per page and session
+    peer.identity = identity;
+    peer.pairwise = await pairwiseKey(await this.identity, theirs);
+    await this.greet(from);
+    // Only the newest key: one made after they came, since their arrival made us rotate.
+    const key = this.pending ? this.pending.key : this.current;
+    if (key) await this.giveKey(from, key);
+    this.onChange();
+  }
+
+  /** @param {string} peerId @param {OwnKey} key */
+  async giveKey(peerId, key) {
+    const peer = this.peers.get(peerId);
+    if (!peer || !peer.pairwise || !this.self) return;
+    const binding = { from: this.self, to: peerId, keyId: key.keyId };
+    this.send(peerId, { kind: "key", keyId: key.keyId, ...(await wrapSecret(peer.pairwise, key.secret, binding)) });
+  }
+
+  /** @param {string} from @param {any} data */
+  async receiveKey(from, data) {
+    const peer = this.peers.get(from);
+    if (!peer || !peer.pairwise || !this.self || !Number.isInteger(data.keyId)) return;
+    const keyId = /** @type {number} */ (data.keyId);
+    const secret = await unwrapSecret(peer.pairwise, data, { from, to: this.self, keyId });
+    if (!this.peers.has(from)) return; // they left while we unwrapped
+    this.known.add(keyId);
+    this.post({ op: "receive-key", frameKey: await frameKey(keyId, secret) });
+    peer.keyIds.push(keyId);
+    const old = peer.keyIds.splice(0, Math.max(0, peer.keyIds.length - KEYS_KEPT_PER_SENDER));
+    if (old.length) this.post({ op: "forget-keys", keyIds: old });
+    this.send(from, { kind: "ack", keyId });
+  }
+
+  /** @param {string} from @param {unknown} keyId */
+  acknowledged(from, keyId) {
+    const pending = this.pending;
+    if (!pending || pending.key.keyId !== keyId) return;
+    pending.waiting.delete(from);
+    if (pending.waiting.size === 0) this.run(() => this.switchTo(pending.key));
+  }
+
+  /** @param {any} message */
+  fromWorker(message) {
+    if (message.op === "counts") this.counts = message.counts;
+    else if (message.op === "counter-exhausted") this.run(() => this.rotate());
+  }
+}
+
+/** @param {boolean} capable @returns {Peer} */
+function newPeer(capable) {
+  return { capable, helloSent: false, keyIds: [] };
+}
