@@ -10,12 +10,13 @@ from praatbox import keys
 from praatbox.keys import derive_key
 from praatbox.relay.auth import relay_token
 from praatbox.rooms.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
+from praatbox.rooms.resume import RESUME_GRACE_SECONDS
 from praatbox.signaling import rate as signaling_rate
 from praatbox.signaling.protocol import MAX_E2EE_DATA_BYTES, MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGES = ("de", "nl", "en", "fr")
+DEFAULT_LANGUAGES = ("de", "nl", "en", "fr", "ar", "tr", "pl", "ro", "uk", "ru")
 # A client types the terms once or twice; a counsellor starts a few sessions an hour. A guesser
 # walking a word list of 1,200 words needs about 600 lookups: six hours per address.
 TERM_LOOKUP_LIMIT = "20 per minute;100 per hour"
@@ -63,6 +64,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_SIGNALING_BURST_BYTES": ("SIGNALING_BURST_BYTES", int),
     "PRAATBOX_SIGNALING_MAX_HELD_SECONDS": ("SIGNALING_MAX_HELD_SECONDS", float),
     "PRAATBOX_E2EE_MAX_DATA_BYTES": ("E2EE_MAX_DATA_BYTES", int),
+    "PRAATBOX_RESUME_GRACE_SECONDS": ("RESUME_GRACE_SECONDS", float),
     "PRAATBOX_PASSWORD_HASHES_AT_ONCE": ("PASSWORD_HASHES_AT_ONCE", int),
     "PRAATBOX_PROXY_HOPS": ("PROXY_HOPS", int),
     "PRAATBOX_TERM_LOOKUP_LIMIT": ("TERM_LOOKUP_LIMIT", str),
@@ -97,6 +99,8 @@ def default_settings() -> dict[str, Any]:
         "SIGNALING_MAX_HELD_SECONDS": signaling_rate.MAX_HELD_SECONDS,
         # The data of one `e2ee` key-agreement message, as compact JSON (protocol.py).
         "E2EE_MAX_DATA_BYTES": MAX_E2EE_DATA_BYTES,
+        # How long a participant whose socket dropped keeps their place (rooms/resume.py).
+        "RESUME_GRACE_SECONDS": RESUME_GRACE_SECONDS,
         "PASSWORD_HASHES_AT_ONCE": MAX_CONCURRENT_HASHES,
         # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, so
         # those headers are ignored and nobody can pick the address that limits count).

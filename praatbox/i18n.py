@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 
-LANGUAGE_NAMES = {"de": "Deutsch", "nl": "Nederlands", "en": "English", "fr": "Français"}
+LANGUAGE_NAMES = {
+    "de": "Deutsch",
+    "nl": "Nederlands",
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ro": "Română",
+    "uk": "Українська",
+    "ru": "Русский",
+}
+RIGHT_TO_LEFT_LANGUAGES = frozenset({"ar"})
 DEFAULT_LANGUAGE = "en"
 
 
@@ -49,12 +61,18 @@ def current_language() -> str:
     return str(get_locale() or fallback_language())
 
 
+def text_direction(lang: str | None = None) -> str:
+    """Return "rtl" or "ltr" for a language (default: this page's), for the document's dir."""
+    return "rtl" if (lang or current_language()) in RIGHT_TO_LEFT_LANGUAGES else "ltr"
+
+
 def init_i18n(app: Flask) -> None:
     """Wire Flask-Babel to the bundled catalogues and expose the language to templates."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
     app.before_request(_remember_requested_language)
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["text_direction"] = text_direction
     app.jinja_env.globals["language_names"] = lambda: [
         (lang, LANGUAGE_NAMES[lang]) for lang in available_languages()
     ]

@@ -1,6 +1,6 @@
 """Check that every message in the translated catalogues has a translation.
 
-Usage: .venv/bin/python scripts/check_translations.py [LANG ...]   (default: de nl fr)
+Usage: .venv/bin/python scripts/check_translations.py [LANG ...]   (default: all but en)
 Exits 1 if a catalogue has an empty, fuzzy or placeholder-mismatched translation.
 """
 
@@ -13,7 +13,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "praatbox" / "translations"
-DEFAULT_LANGUAGES = ("de", "nl", "fr")  # en is the source language: its msgstr stay empty
+# en is the source language: its msgstr stay empty.
+DEFAULT_LANGUAGES = ("de", "nl", "fr", "ar", "tr", "pl", "ro", "uk", "ru")
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[sdifr%]")
 
 
