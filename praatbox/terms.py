@@ -24,7 +24,17 @@ ROOM_ID_PATTERN = re.compile(r"^[a-z2-7]{%d}$" % ROOM_ID_CHARS)
 TERM_FIELDS = ("name", "location", "word")
 
 _SEPARATORS = re.compile(r"[\s\-_.,/]+")
-_DROPPED = re.compile(r"['’`´]")
+_DROPPED = re.compile(r"['’`´\u0640]")  # apostrophes and the Arabic tatweel (a stretch mark)
+# Letters a client may type without their mark or variant form, after casefold, NFKD and dropping
+# combining marks (which already fold İ, ё, й, ș/ş, ț/ţ, harakat and the hamza seats أ إ آ ؤ ئ).
+_FOLDED = str.maketrans(
+    {
+        "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ı": "i", "ł": "l", "ґ": "г",
+        "ٱ": "ا", "ى": "ي", "ة": "ه", "ی": "ي", "ک": "ك",  # Arabic, and Persian keyboards
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+    }
+)
 
 
 class TermError(ValueError):
@@ -41,7 +51,7 @@ def normalise_term(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).casefold()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("ß", "ss").replace("æ", "ae").replace("œ", "oe").replace("ø", "o")
+    text = text.translate(_FOLDED)
     text = _DROPPED.sub("", text)
     return _SEPARATORS.sub(" ", text).strip()
 
