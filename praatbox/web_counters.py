@@ -36,14 +36,21 @@ FAILED_PASSWORDS = Counter("praatbox_failed_passwords", "Wrong room passwords an
                            "moderator codes.", ["secret"], registry=None)
 RATE_LIMITED = Counter("praatbox_rate_limited", "Requests refused (429) and signaling sockets "
                        "closed by a rate limit.", ["limit"], registry=None)
+RESUMES = Counter("praatbox_resumes", "Participants back on a new signaling socket within the "
+                  "grace period, with their identity and role.", registry=None)
+RESUMES_REFUSED = Counter("praatbox_resumes_refused", "Resume attempts refused (a token that is "
+                          "unknown, spent, expired or another browser's).", registry=None)
 SIGNALING_MESSAGES = Counter("praatbox_signaling_messages", "WebSocket frames received from and "
                              "sent to browsers and relays.", ["direction"], registry=None)
 SIGNALING_BYTES = Counter("praatbox_signaling_bytes", "Payload bytes (UTF-8) of those frames.",
                           ["direction"], registry=None)
+ICE_RESTARTS = Counter("praatbox_ice_restarts", "Media paths lost and restarted, as browsers "
+                       "report them: ICE restarts of direct connections and new connections to "
+                       "the relay.", registry=None)
 
 # This process's counters; `web_metrics` serves them unless it reads the multiprocess files.
-COUNTERS = (JOINS, KNOCKS, KICKS, FAILED_PASSWORDS, RATE_LIMITED, SIGNALING_MESSAGES,
-            SIGNALING_BYTES)
+COUNTERS = (JOINS, KNOCKS, KICKS, FAILED_PASSWORDS, RATE_LIMITED, RESUMES, RESUMES_REFUSED,
+            SIGNALING_MESSAGES, SIGNALING_BYTES, ICE_RESTARTS)
 
 # Each label value exists from the start: a rate() over a series that appears late misses its
 # first increase.
@@ -55,12 +62,13 @@ for _name in SECRETS:
 FRAMES_IN, FRAMES_OUT = SIGNALING_MESSAGES.labels(IN), SIGNALING_MESSAGES.labels(OUT)
 BYTES_IN, BYTES_OUT = SIGNALING_BYTES.labels(IN), SIGNALING_BYTES.labels(OUT)
 
-# The messages of the room rules that mark an event, each sent once to the participant concerned.
-EVENT_MESSAGES = {"welcome": JOINS, "knocking": KNOCKS, "kicked": KICKS}
+# The messages of the room rules that mark an event, each sent once to the participant concerned
+# (a resume is no join: it gets `resumed`, not `welcome`).
+EVENT_MESSAGES = {"welcome": JOINS, "knocking": KNOCKS, "kicked": KICKS, "resumed": RESUMES}
 
 
 def decisions_made(decisions: list[Decision]) -> None:
-    """Count the joins, knocks and kicks among the decisions a hub is about to carry out."""
+    """Count the joins, knocks, kicks and resumes among the decisions a hub carries out."""
     for decision in decisions:
         if isinstance(decision, Send):
             counter = EVENT_MESSAGES.get(decision.message.get("type", ""))
@@ -73,9 +81,19 @@ def password_failed(secret: str) -> None:
     FAILED_PASSWORDS.labels(secret).inc()
 
 
+def resume_refused() -> None:
+    """Count a resume attempt the room refused."""
+    RESUMES_REFUSED.inc()
+
+
 def rate_limited(limit: str) -> None:
     """Count one request or socket refused by the limit of that name (one of `RATE_LIMITS`)."""
     RATE_LIMITED.labels(limit).inc()
+
+
+def ice_restart_reported() -> None:
+    """Count one restart a browser reported (`ice-restart`): a count, never who or where."""
+    ICE_RESTARTS.inc()
 
 
 def signaling_received(frame: str | bytes) -> None:

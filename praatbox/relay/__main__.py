@@ -65,7 +65,7 @@ async def serve_connection(
         except websockets.ConnectionClosed:
             logger.debug("frame %r not sent: connection closed", frame.get("type"))
 
-    relay = Relay(send, config.rtc_configuration())
+    relay = Relay(send, config.rtc_configuration(), config.restart_interval_seconds)
     if state is not None:
         state.relay = relay
     try:

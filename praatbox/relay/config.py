@@ -22,6 +22,9 @@ DEFAULT_CAPACITY_ROOMS = 20
 RELAY_PATH = "/ws-relay"
 # Prometheus /metrics and /healthz, on loopback unless set otherwise ("none": off).
 DEFAULT_METRICS_LISTEN = "127.0.0.1:9642"
+# A browser that lost its path gets a new connection at most this often: each one re-offers to
+# everyone in its room, so a browser asking in a loop must not keep the others renegotiating.
+DEFAULT_RESTART_INTERVAL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class RelayConfig:
     allowed_peers: tuple[str, ...] = ()
     denied_peers: tuple[str, ...] = ()
     metrics_listen: Address | None = None
+    restart_interval_seconds: float = DEFAULT_RESTART_INTERVAL_SECONDS
     # Test-only (`decode_probe`): try to decode every forwarded video frame, log the counts.
     decode_probe: bool = False
 
@@ -104,6 +108,10 @@ def load_config(environ: Mapping[str, str]) -> RelayConfig:
     if capacity < 1:
         raise ValueError("PRAATBOX_RELAY_CAPACITY must be at least 1")
     ice_text = environ.get("PRAATBOX_RELAY_ICE_SERVERS", "").strip()
+    restart_interval = float(environ.get("PRAATBOX_RELAY_RESTART_INTERVAL_SECONDS")
+                             or DEFAULT_RESTART_INTERVAL_SECONDS)
+    if not restart_interval >= 0:
+        raise ValueError("PRAATBOX_RELAY_RESTART_INTERVAL_SECONDS must be 0 or more")
     config = RelayConfig(
         web_url=environ.get("PRAATBOX_RELAY_URL") or DEFAULT_WEB_URL,
         secret_key=environ.get("PRAATBOX_SECRET_KEY", ""),
@@ -115,6 +123,7 @@ def load_config(environ: Mapping[str, str]) -> RelayConfig:
         metrics_listen=parse_listen(environ.get("PRAATBOX_RELAY_METRICS_LISTEN"),
                                     DEFAULT_METRICS_LISTEN),
         decode_probe=environ.get("PRAATBOX_RELAY_DECODE_PROBE") == "1",
+        restart_interval_seconds=restart_interval,
     )
     signaling_url(config.web_url)
     return config

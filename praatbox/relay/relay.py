@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.sdp import candidate_from_sdp
 
 from .aiortc_hooks import forward_keyframe_requests, label_sender, request_keyframe
+from .config import DEFAULT_RESTART_INTERVAL_SECONDS
 from .counts import counts
 from .forwarding import Feed, Outlet
 
@@ -221,11 +223,16 @@ class PeerSession:
 class Room:
     """The browsers of one group room, each connected to the relay."""
 
-    def __init__(self, room_id: str, configuration: RTCConfiguration, send: Send) -> None:
+    def __init__(
+        self, room_id: str, configuration: RTCConfiguration, send: Send,
+        restart_interval_s: float = DEFAULT_RESTART_INTERVAL_SECONDS,
+    ) -> None:
         self.room_id = room_id
         self.sessions: dict[str, PeerSession] = {}
         self._configuration = configuration
         self._send = send
+        self._restart_interval_s = restart_interval_s
+        self._next_restart: dict[str, float] = {}  # peer id -> monotonic time
 
     @property
     def published_streams(self) -> int:
@@ -250,6 +257,7 @@ class Room:
     async def remove_peer(self, peer_id: str) -> None:
         """Disconnect a browser and take its picture away from the others."""
         session = self.sessions.pop(peer_id, None)
+        self._next_restart.pop(peer_id, None)
         if session is None:
             return
         for other in self.sessions.values():
@@ -264,12 +272,26 @@ class Room:
         if session is None:
             logger.debug("signal from a peer the relay does not serve: dropped")
             return
+        if isinstance(data, dict) and data.get("restart") is True:
+            await self.restart_peer(peer_id)
+            return
         try:
             await session.handle_signal(data)
         except SignalError as exc:
             logger.info("rejected a signal: %s", exc)
             error = {"code": "bad-field", "message": str(exc)}
             await self._signal_sender(peer_id)({"error": error})
+
+    async def restart_peer(self, peer_id: str) -> None:
+        """Replace the connection of a browser that lost its path (aiortc cannot restart ICE),
+        at most once per restart interval: every replacement re-offers to the whole room."""
+        now = time.monotonic()
+        if now < self._next_restart.get(peer_id, 0.0):
+            logger.info("dropped a connection restart asked for too soon")
+            return
+        await self.remove_peer(peer_id)
+        await self.add_peers([peer_id])
+        self._next_restart[peer_id] = now + self._restart_interval_s
 
     async def close(self) -> None:
         sessions, self.sessions = list(self.sessions.values()), {}
@@ -290,9 +312,13 @@ class Relay:
     through TURN) holds up its own room only, and an error ends one frame, not a room.
     """
 
-    def __init__(self, send: Send, configuration: RTCConfiguration) -> None:
+    def __init__(
+        self, send: Send, configuration: RTCConfiguration,
+        restart_interval_s: float = DEFAULT_RESTART_INTERVAL_SECONDS,
+    ) -> None:
         self._send = send
         self._configuration = configuration
+        self._restart_interval_s = restart_interval_s
         self._rooms: dict[str, Room] = {}
         self._queues: dict[str, asyncio.Queue[Frame | None]] = {}
         self._workers: set[asyncio.Future[None]] = set()
@@ -315,7 +341,7 @@ class Relay:
             counts.bad_frames += 1
             return
         if kind == "room-open" and room_id not in self._queues:
-            room = Room(room_id, self._configuration, self._send)
+            room = Room(room_id, self._configuration, self._send, self._restart_interval_s)
             self._rooms[room_id] = room
             self._queues[room_id] = asyncio.Queue()
             worker = asyncio.ensure_future(self._run_room(room, self._queues[room_id]))

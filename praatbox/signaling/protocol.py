@@ -92,6 +92,9 @@ def _signal(frame: Message) -> Message:
         payload: Message = {"description": _description(data["description"])}
     elif "candidate" in data:
         payload = {"candidate": _candidate(data["candidate"])}
+    elif to == "relay" and data.get("restart") is True:
+        # The browser lost its path to the relay, which cannot restart ICE: a new connection.
+        payload = {"restart": True}
     else:
         raise ProtocolError("bad-field", "data needs a description or a candidate")
     return {"type": "signal", "to": to, "data": payload}
@@ -148,6 +151,7 @@ CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "signal": _signal,
     "hangup": _bare("hangup"),
     "ping": _bare("ping"),
+    "ice-restart": _bare("ice-restart"),
     "end": _bare("end"),
     "admit": _about_peer("admit"),
     "deny": _about_peer("deny"),
@@ -167,6 +171,20 @@ def decode_client_frame(
     if message["type"] == "e2ee" and _compact(message["data"])[1] > max_e2ee_data_bytes:
         raise ProtocolError("too-large", f"e2ee data is larger than {max_e2ee_data_bytes} bytes")
     return message
+
+
+def decode_resume_frame(raw: str | bytes, max_token_chars: int) -> Message:
+    """Parse the first frame of a resuming socket: `{"type": "resume", "peer", "token"}`."""
+    message = _decode(raw, RESUME_MESSAGES)
+    return {**message, "token": _string(message["token"], "token", max_token_chars)}
+
+
+def _resume(frame: Message) -> Message:
+    peer = _about_peer("resume")(frame)["peer"]
+    return {"type": "resume", "peer": peer, "token": frame.get("token")}
+
+
+RESUME_MESSAGES: dict[str, Callable[[Message], Message]] = {"resume": _resume}
 
 
 def _count(frame: Message, name: str, minimum: int = 0) -> int:

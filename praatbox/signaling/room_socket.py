@@ -15,13 +15,19 @@ import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, request, session
+from wsproto.frame_protocol import CloseReason
 
 from praatbox import web_counters
-from praatbox.hub import current_hub
-from praatbox.rooms import membership
+from praatbox.hub import Hub, SocketEnd, current_hub
+from praatbox.rooms import membership, resume
 from praatbox.rooms.model import RoomError
 from praatbox.security import same_origin
-from praatbox.signaling.protocol import ProtocolError, decode_client_frame, error_message
+from praatbox.signaling.protocol import (
+    ProtocolError,
+    decode_client_frame,
+    decode_resume_frame,
+    error_message,
+)
 from praatbox.signaling.rate import Budget, SenderRates, SendRate
 from praatbox.signaling.transport import (
     CLOSE_POLICY_VIOLATION,
@@ -42,6 +48,13 @@ ABUSE_MAX_ERRORS = 10
 # `/ws/<room_id>?e2ee=1`: the page says its browser can encrypt media frames end to end. Any
 # other value (or none) counts as "cannot": never claim encryption a browser did not state.
 E2EE_CAPABLE = "1"
+# `/ws/<room_id>?resume=1`: the page comes back after a drop; its first frame is a `resume`
+# (the token never goes in the URL: URLs reach logs).
+RESUMING = "1"
+RESUME_FRAME_TIMEOUT_SECONDS = 5.0
+# A refused resume spends this many messages of the sender's signaling budget at once: a few in
+# a row and its next sockets are refused (429) until the budget has refilled.
+RESUME_REFUSAL_COST_MESSAGES = 100
 
 
 bp = Blueprint("signaling", __name__)
@@ -64,7 +77,12 @@ def _authorise_upgrade() -> None:
         web_counters.rate_limited(web_counters.SIGNALING_CONNECT)
         abort(429)
     lock = current_hub().lock_state(room_id)
-    if membership.entry(session, room_id, lock) not in (membership.MODERATOR, membership.CLIENT):
+    door = membership.entry(session, room_id, lock)
+    # A participant the counsellor locked the room behind comes back with a token, not the
+    # password (a browser that never had a role in the room gets no socket at all).
+    comes_back = (request.args.get("resume") == RESUMING and door == "password"
+                  and membership.role_in(session, room_id) is not None)
+    if door not in (membership.MODERATOR, membership.CLIENT) and not comes_back:
         abort(403)
     use_sendall_transport()
 
@@ -94,28 +112,24 @@ class _AbuseCounter:
 @sock.route("/ws/<room_id>", bp=bp)
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
-    moderator = membership.is_moderator(session, room_id, current_hub().lock_state(room_id))
-    visitor = membership.visitor_id(session)
-    peer_id = secrets.token_urlsafe(9)
-    e2ee = request.args.get("e2ee") == E2EE_CAPABLE
     outbox = SocketOutbox(ws)
     rooms = current_hub()
-    try:
-        rooms.connect(room_id, peer_id, visitor, moderator, outbox, e2ee=e2ee)
-    except RoomError as error:
-        outbox.put(error_message(error.code, "you cannot join this room now"))
-        outbox.close()
-        ws.close(CLOSE_POLICY_VIOLATION, error.code)
+    rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
+    token = resume.new_token()
+    socket_hash = resume.token_hash(token, g.signaling_sender)
+    peer_id = _take_place(ws, rooms, room_id, outbox, socket_hash, rate)
+    if peer_id is None:
         return
+    outbox.put({"type": "resume-token", "token": token})
     reason = "disconnected"
     abuse = _AbuseCounter()
     max_e2ee_data_bytes = int(current_app.config["E2EE_MAX_DATA_BYTES"])
-    rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
     held_at_start, known_flooder, flooded = rate.held_frames, rate.exhausted(), False
+    closed_by_us = False
     try:
         for raw in received_frames(ws):
             if not _waited_for_budget(ws, rate, raw):
-                flooded = True
+                flooded = closed_by_us = True
                 outbox.put(error_message("rate-limited", "you are sending too fast"))
                 web_counters.rate_limited(web_counters.SIGNALING_FLOOD)
                 _close_for_policy(ws, outbox, "sending too fast")
@@ -127,6 +141,8 @@ def room_socket(ws: Any, room_id: str) -> None:
                     break
                 if message["type"] == "ping":
                     outbox.put({"type": "pong"})
+                elif message["type"] == "ice-restart":
+                    web_counters.ice_restart_reported()
                 else:
                     rooms.handle(room_id, peer_id, message)
             except (ProtocolError, RoomError) as error:
@@ -134,6 +150,7 @@ def room_socket(ws: Any, room_id: str) -> None:
                 logger.info("signaling: rejected a frame (%s)", code)
                 outbox.put(error_message(code, _error_text(error)))
                 if abuse.too_many(time.monotonic()):
+                    closed_by_us = True
                     logger.info("signaling: closing a connection after repeated errors")
                     _close_for_policy(ws, outbox, "too many bad messages")
                     return
@@ -141,8 +158,52 @@ def room_socket(ws: Any, room_id: str) -> None:
         if rate.held_frames > held_at_start and not known_flooder:  # not once per reconnect
             logger.warning("signaling: held back a connection that sent too fast (%d frames)%s",
                            rate.held_frames - held_at_start, ", then closed it" if flooded else "")
-        rooms.disconnect(room_id, peer_id, reason)
+        # No close frame (a network change, a dead process): the page may resume.
+        dropped = (reason == "disconnected" and not closed_by_us
+                   and ws.close_reason == CloseReason.NO_STATUS_RCVD)
+        rooms.disconnect(room_id, peer_id, reason, SocketEnd(outbox, socket_hash, dropped))
         outbox.close()
+
+
+def _take_place(
+    ws: Any, rooms: Hub, room_id: str, outbox: SocketOutbox, socket_hash: str, rate: SendRate
+) -> str | None:
+    """Join the room, or take back a place after a drop; return the peer id, or None when
+    refused (the socket is closed then)."""
+    try:
+        if request.args.get("resume") == RESUMING:
+            return _resume(ws, rooms, room_id, outbox, socket_hash, rate)
+        peer_id = secrets.token_urlsafe(9)
+        moderator = membership.is_moderator(session, room_id, rooms.lock_state(room_id))
+        rooms.connect(room_id, peer_id, membership.visitor_id(session), moderator, outbox,
+                      e2ee=request.args.get("e2ee") == E2EE_CAPABLE, resume_hash=socket_hash)
+        return peer_id
+    except RoomError as error:
+        outbox.put(error_message(error.code, "you cannot join this room now"))
+        outbox.close()
+        ws.close(CLOSE_POLICY_VIOLATION, error.code)
+        return None
+
+
+def _resume(
+    ws: Any, rooms: Hub, room_id: str, outbox: SocketOutbox, socket_hash: str, rate: SendRate
+) -> str:
+    """Check the first frame's token and give its holder their place back; every refusal looks
+    the same, and costs the sender's signaling budget."""
+    raw = ws.receive(timeout=RESUME_FRAME_TIMEOUT_SECONDS)
+    try:
+        if raw is None:
+            raise resume.ResumeRefused(room_id)
+        web_counters.signaling_received(raw)
+        frame = decode_resume_frame(raw, resume.MAX_TOKEN_CHARS)
+        presented = resume.token_hash(frame["token"], g.signaling_sender)
+        rooms.resume(room_id, frame["peer"], presented, socket_hash, outbox)
+    except (ProtocolError, resume.ResumeRefused):
+        web_counters.resume_refused()
+        rate.penalise(RESUME_REFUSAL_COST_MESSAGES, time.monotonic())
+        logger.info("signaling: refused a resume")
+        raise resume.ResumeRefused(room_id) from None
+    return str(frame["peer"])
 
 
 def _waited_for_budget(ws: Any, rate: SendRate, raw: str | bytes) -> bool:

@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    jsonify,
     make_response,
     render_template,
     request,
@@ -98,6 +99,20 @@ def show(room_id: str) -> Response:
         invite=_invite_links(room_id) if config["moderator"] else None,
         moderator_code=membership.moderator_code(session, room_id) if config["moderator"] else None,
     ))
+
+
+@bp.get("/<room_id>/ice")
+@limits.term_lookup
+def ice(room_id: str) -> Response:
+    """Give a participant TURN credentials still valid, for an ICE restart late in a long call."""
+    room_id = _checked_room_id(room_id)
+    status = membership.entry(session, room_id, current_hub().lock_state(room_id))
+    if status not in (membership.MODERATOR, membership.CLIENT) or membership.role_in(
+            session, room_id) is None:
+        abort(403)
+    response = jsonify(iceServers=ice_servers_for_request(current_app.config, time.time()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<room_id>/waiting")

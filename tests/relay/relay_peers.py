@@ -209,6 +209,13 @@ class FakeWeb:
         await self.relay.handle({"type": "peer-joined", "room": room, "peer": peer})
         return browser
 
+    async def restart(self, room: str, peer: str) -> FakeBrowser:
+        """Do what a browser that lost its path does: a new connection, and ask for an offer."""
+        browser = self._add_browser(room, peer)
+        await self.relay.handle(
+            {"type": "signal", "room": room, "from": peer, "data": {"restart": True}})
+        return browser
+
     async def leave(self, room: str, peer: str) -> None:
         browser = self.browsers.pop((room, peer))
         await self.relay.handle({"type": "peer-left", "room": room, "peer": peer})

@@ -1,0 +1,50 @@
+"""A browser that lost its path to the relay gets a new connection (aiortc has no ICE restart),
+and a browser asking for one in a loop cannot keep the rest of its room renegotiating."""
+
+import asyncio
+
+from relay_peers import FakeWeb, wait_until
+
+RESTART_REQUESTS = 10
+
+
+def test_a_new_connection_carries_media_both_ways_and_restarts_are_spaced() -> None:
+    async def scenario() -> None:
+        web = FakeWeb()
+        lost = None
+        try:
+            await web.open_room("r1", ["alice", "bob", "carol"])
+            alice, lost = web.browser("r1", "alice"), web.browser("r1", "bob")
+            await wait_until(lambda: len(lost.frames_from("alice", "video")) >= 5
+                             and len(alice.frames_from("bob", "video")) >= 5, 30,
+                             "bob connected both ways")
+            old_session = web.relay.rooms["r1"].sessions["bob"]
+
+            bob = await web.restart("r1", "bob")
+            await wait_until(lambda: len(bob.frames_from("alice", "video")) >= 5
+                             and len(bob.frames_from("carol", "video")) >= 5, 30,
+                             "bob's new connection receiving alice and carol")
+            new_session = web.relay.rooms["r1"].sessions["bob"]
+            assert new_session is not old_session
+            assert old_session.pc.connectionState == "closed"
+            # Bob's media reaches alice again, from his new connection.
+            received = len(alice.frames_from("bob", "video"))
+            await wait_until(lambda: len(alice.frames_from("bob", "video")) >= received + 5
+                             and alice.frames_from("bob", "video")[-1].data in bob.video.sent,
+                             30, "alice receiving bob's new connection")
+
+            # A browser asking again and again: within the interval every request is dropped,
+            # alice gets no offer for them, and bob's connection stays the one that works.
+            offers = alice.offers
+            for _ in range(RESTART_REQUESTS):
+                await web.relay.handle({"type": "signal", "room": "r1", "from": "bob",
+                                        "data": {"restart": True}})
+            await asyncio.sleep(1.0)
+            assert web.relay.rooms["r1"].sessions["bob"] is new_session
+            assert alice.offers == offers
+        finally:
+            if lost is not None:
+                await lost.close()
+            await web.close()
+
+    asyncio.run(scenario())
