@@ -7,6 +7,7 @@ the same rules (`praatbox.rooms`) and pass the same contract tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol
 
 from flask import current_app
@@ -24,6 +25,16 @@ class Outbox(Protocol):
     def end(self, reason: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class SocketEnd:
+    """How a participant's socket ended: its outbox, its token's hash, and whether it dropped
+    without a close frame (the participant may then resume)."""
+
+    outbox: Outbox
+    resume_hash: str
+    dropped: bool
+
+
 class Hub(Protocol):
     """Rooms as the web process sees them: the state, and delivery to the sockets."""
 
@@ -37,10 +48,16 @@ class Hub(Protocol):
 
     def connect(
         self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox,
-        e2ee: bool = False,
+        e2ee: bool = False, resume_hash: str = "",
     ) -> None: ...
 
-    def disconnect(self, room_id: str, peer_id: str, reason: str) -> None: ...
+    def resume(
+        self, room_id: str, peer_id: str, presented_hash: str, fresh_hash: str, outbox: Outbox
+    ) -> None: ...
+
+    def disconnect(
+        self, room_id: str, peer_id: str, reason: str, socket: SocketEnd | None = None
+    ) -> None: ...
 
     def handle(self, room_id: str, peer_id: str, message: Message) -> None: ...
 
@@ -85,6 +102,7 @@ def make_hub(config: Mapping[str, Any]) -> tuple[Hub, AttemptCounter]:
         max_participants=config["MAX_ROOM_PARTICIPANTS"],
         empty_grace_seconds=config["ROOM_EMPTY_GRACE_SECONDS"],
         fingerprint=room_fingerprint(config["ENDED_ROOM_KEY"]),
+        resume_grace_seconds=config["RESUME_GRACE_SECONDS"],
     )
     lockout = (config["PASSWORD_LOCKOUT_FAILURES"], config["PASSWORD_LOCKOUT_SECONDS"])
     if config["REDIS_URL"]:

@@ -12,7 +12,7 @@ import time
 from typing import Callable
 
 from praatbox import web_counters
-from praatbox.hub import Outbox, participants_by_mode
+from praatbox.hub import Outbox, SocketEnd, participants_by_mode
 from praatbox.rooms.model import Close, Decision, LockState, Message, Send, lock_state_of
 from praatbox.rooms.registry import REMOVING_MESSAGES, RoomRegistry
 from praatbox.rooms.relay_pool import RELAY_ID_PREFIX
@@ -21,6 +21,8 @@ SWEEP_INTERVAL_SECONDS = 10.0
 # A group room that shrinks to two waits this long before going back to p2p: a reload must
 # not bounce everyone off the relay and back.
 P2P_RETURN_DELAY_SECONDS = 4.0
+# The grace timer fires this much after the grace period, so the participant is past it.
+EXPIRY_MARGIN_SECONDS = 0.1
 Schedule = Callable[[float, Callable[[], None]], None]
 
 
@@ -74,19 +76,44 @@ class MemoryHub:
 
     def connect(
         self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox,
-        e2ee: bool = False,
+        e2ee: bool = False, resume_hash: str = "",
     ) -> None:
         """Register a participant's socket; raises RoomError if the rules refuse it."""
         with self._lock:
             decisions = self.registry.join(room_id, peer_id, visitor, moderator, self.clock(),
-                                           e2ee)
+                                           e2ee, resume_hash)
             self._outboxes[peer_id] = outbox
             self._execute(decisions)
 
-    def disconnect(self, room_id: str, peer_id: str, reason: str) -> None:
+    def resume(
+        self, room_id: str, peer_id: str, presented_hash: str, fresh_hash: str, outbox: Outbox
+    ) -> None:
+        """Give a dropped participant's place to their new socket; raises ResumeRefused."""
         with self._lock:
-            self._outboxes.pop(peer_id, None)
-            self._execute(self.registry.leave(room_id, peer_id, reason, self.clock()))
+            decisions = self.registry.resume(room_id, peer_id, presented_hash, fresh_hash,
+                                             self.clock())
+            self._outboxes[peer_id] = outbox
+            self._execute(decisions)
+            self._schedule_return(room_id)
+
+    def disconnect(
+        self, room_id: str, peer_id: str, reason: str, socket: SocketEnd | None = None
+    ) -> None:
+        """A socket ended; `socket`: which one, and how (see `RoomRegistry.depart`)."""
+        with self._lock:
+            if socket is None or self._outboxes.get(peer_id) is socket.outbox:
+                self._outboxes.pop(peer_id, None)
+            resume_hash, dropped = (socket.resume_hash, socket.dropped) if socket else ("", False)
+            self._execute(self.registry.depart(room_id, peer_id, resume_hash, reason, dropped,
+                                               self.clock()))
+            self._schedule_return(room_id)
+            if dropped:
+                self.schedule(self.registry.resume_grace_seconds + EXPIRY_MARGIN_SECONDS,
+                              lambda: self._expire(room_id))
+
+    def _expire(self, room_id: str) -> None:
+        with self._lock:
+            self._execute(self.registry.expire_away(room_id, self.clock()))
             self._schedule_return(room_id)
 
     def handle(self, room_id: str, peer_id: str, message: Message) -> None:

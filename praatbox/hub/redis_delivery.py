@@ -25,6 +25,13 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "praatbox:"
 WHERE_KEY = PREFIX + "where"  # hash: peer or relay id → process id
+# Delete a socket's entry only if it still names this process (atomically).
+_DETACH_IF_HERE = """
+if redis.call('hget', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('hdel', KEYS[1], ARGV[1])
+end
+return 0
+"""
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 RESUBSCRIBE_DELAY_SECONDS = 1.0
 
@@ -54,10 +61,17 @@ class Delivery:
             self._outboxes[peer_id] = outbox
         self.redis.hset(WHERE_KEY, peer_id, self.process_id)
 
-    def detach(self, peer_id: str) -> None:
+    def detach(self, peer_id: str, outbox: Outbox | None = None) -> None:
+        """Forget a socket; `outbox`: only if it is still this one (after a resume, the peer id
+        may belong to a newer socket, here or on another process)."""
         with self._lock:
+            if outbox is not None and self._outboxes.get(peer_id, outbox) is not outbox:
+                return
             self._outboxes.pop(peer_id, None)
-        self.redis.hdel(WHERE_KEY, peer_id)
+        if outbox is None:
+            self.redis.hdel(WHERE_KEY, peer_id)
+        else:
+            self.redis.eval(_DETACH_IF_HERE, 1, WHERE_KEY, peer_id, self.process_id)
 
     def deliver(self, decisions: list[Decision]) -> None:
         """Publish to other processes first (and wait for Redis), then fill local outboxes: a

@@ -1,8 +1,9 @@
 """Rooms and relay entries ⇄ JSON text, for the Redis hub.
 
 JSON rather than pickle: whoever can write to Redis must not be able to run code in web. A room
-holds room and peer ids, the visitors' random session ids, the password's scrypt hash and the
-moderator code's SHA-256; never terms, a password or a moderator code.
+holds room and peer ids, the visitors' random session ids, the password's scrypt hash, the
+moderator code's SHA-256 and the SHA-256 of each socket's resume token; never terms, a password,
+a moderator code or a token.
 """
 
 from __future__ import annotations
@@ -75,9 +76,12 @@ def load_relay(text: str | bytes) -> RelayInfo:
 def _dump_participant(participant: Participant) -> dict[str, Any]:
     return {"peer": participant.peer_id, "visitor": participant.visitor,
             "moderator": participant.moderator, "joined": participant.joined_at,
-            "e2ee": participant.e2ee}
+            "e2ee": participant.e2ee, "resume": participant.resume_hash,
+            "away": participant.away_since}
 
 
 def _load_participant(data: dict[str, Any]) -> Participant:
+    away = data.get("away")
     return Participant(str(data["peer"]), str(data["visitor"]), bool(data["moderator"]),
-                       float(data["joined"]), bool(data.get("e2ee", False)))
+                       float(data["joined"]), bool(data.get("e2ee", False)),
+                       str(data.get("resume", "")), None if away is None else float(away))

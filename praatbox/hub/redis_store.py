@@ -12,9 +12,9 @@ ids, scrypt password hashes, SHA-256 hashes of moderator codes, keyed fingerprin
 rooms. Never terms, passwords or moderator codes.
 
 Limits: a web process that dies without saying goodbye leaves its participants listed in their
-rooms (until they reconnect, which replaces them, or the room key expires `ROOM_TTL_SECONDS`
-after its last change), and its relays in the shared pool: their group rooms stay pinned to a
-relay nobody can reach until those rooms shrink to two or end.
+rooms (until they resume on another process or reconnect, which replaces them, or the room key
+expires `ROOM_TTL_SECONDS` after its last change), and its relays in the shared pool: their group
+rooms stay pinned to a relay nobody can reach until those rooms shrink to two or end.
 """
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ from typing import Any, Callable
 
 import redis
 
-from praatbox.hub import Outbox, participants_by_mode
-from praatbox.hub.memory import P2P_RETURN_DELAY_SECONDS, Schedule, start_timer
+from praatbox.hub import Outbox, SocketEnd, participants_by_mode
+from praatbox.hub.memory import (
+    EXPIRY_MARGIN_SECONDS,
+    P2P_RETURN_DELAY_SECONDS,
+    Schedule,
+    start_timer,
+)
 from praatbox.hub.redis_delivery import Delivery
 from praatbox.hub.redis_json import dump_relay, dump_room, load_relay, load_room
 from praatbox.rooms import modes
@@ -177,22 +182,42 @@ class RedisHub:
 
     def connect(
         self, room_id: str, peer_id: str, visitor: str, moderator: bool, outbox: Outbox,
-        e2ee: bool = False,
+        e2ee: bool = False, resume_hash: str = "",
     ) -> None:
         """Register a participant's socket; raises RoomError if the rules refuse it."""
         self.delivery.attach(peer_id, outbox)
         try:
             self._change(room_id, lambda r: r.join(room_id, peer_id, visitor, moderator,
-                                                   self.clock(), e2ee))
+                                                   self.clock(), e2ee, resume_hash))
         except BaseException:
             self.delivery.detach(peer_id)
             raise
 
-    def disconnect(self, room_id: str, peer_id: str, reason: str) -> None:
-        self.delivery.detach(peer_id)
-        registry = self._change(room_id, lambda r: r.leave(room_id, peer_id, reason,
-                                                            self.clock()))
+    def resume(
+        self, room_id: str, peer_id: str, presented_hash: str, fresh_hash: str, outbox: Outbox
+    ) -> None:
+        """Give a dropped participant's place to their new socket, wherever the old one was;
+        raises ResumeRefused (and then this socket never receives their messages)."""
+        def action(registry: RoomRegistry) -> list[Decision]:
+            decisions = registry.resume(room_id, peer_id, presented_hash, fresh_hash,
+                                        self.clock())
+            self.delivery.attach(peer_id, outbox)  # checked: now their messages come here
+            return decisions
+
+        self._schedule_return(room_id, self._change(room_id, action))
+
+    def disconnect(
+        self, room_id: str, peer_id: str, reason: str, socket: SocketEnd | None = None
+    ) -> None:
+        """A socket ended; `socket`: which one, and how (see `RoomRegistry.depart`)."""
+        self.delivery.detach(peer_id, socket.outbox if socket else None)
+        resume_hash, dropped = (socket.resume_hash, socket.dropped) if socket else ("", False)
+        registry = self._change(room_id, lambda r: r.depart(room_id, peer_id, resume_hash,
+                                                             reason, dropped, self.clock()))
         self._schedule_return(room_id, registry)
+        if dropped:
+            self.schedule(registry.resume_grace_seconds + EXPIRY_MARGIN_SECONDS,
+                          lambda: self._expire(room_id))
 
     def handle(self, room_id: str, peer_id: str, message: Message) -> None:
         """Apply a validated client message; raises RoomError when the rules refuse it."""
@@ -279,7 +304,7 @@ class RedisHub:
     def _fresh_registry(self, writable: bool) -> RoomRegistry:
         template = self.registry
         registry = RoomRegistry(template.max_participants, template.empty_grace_seconds,
-                                template.fingerprint)
+                                template.fingerprint, template.resume_grace_seconds)
         registry.relays = _SharedPool(self.redis, writable)
         return registry
 
@@ -294,7 +319,9 @@ class RedisHub:
                 before = self.redis.get(room_key(room_id))
                 if before is not None:
                     registry.rooms[room_id] = load_room(before)
-                decisions = action(registry)
+                # Whoever stayed away too long leaves now, even if the process that saw their
+                # socket drop (and set the timer) died since.
+                decisions = registry.expire_away(room_id, self.clock()) + action(registry)
                 self._store(registry, room_id, before)
                 pool.save()
             finally:
@@ -365,13 +392,23 @@ class RedisHub:
             self.schedule(self.return_delay_seconds, lambda: self._settle(room_id, changes))
 
     def _settle(self, room_id: str, changes: int) -> None:
+        self._on_timer(lambda r: r.settle(room_id, changes), room_id, "switch a room back to p2p")
+
+    def _expire(self, room_id: str) -> None:
+        registry = self._on_timer(lambda r: r.expire_away(room_id, self.clock()), room_id,
+                                  "let a dropped participant go")
+        if registry is not None:
+            self._schedule_return(room_id, registry)
+
+    def _on_timer(self, action: Action, room_id: str, what: str) -> RoomRegistry | None:
         """Runs on a timer: nothing may escape it, and after close() its failures are expected
         (the connection it was using is gone)."""
         if self.closed:
-            return
+            return None
         try:
-            self._change(room_id, lambda r: r.settle(room_id, changes))
+            return self._change(room_id, action)
         except Exception:
             if not self.closed:
-                logger.warning("hub: could not switch a room back to p2p", exc_info=True)
+                logger.warning("hub: could not %s", what, exc_info=True)
+            return None
 

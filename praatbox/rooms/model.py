@@ -90,6 +90,9 @@ class Participant:
     joined_at: float
     # What the browser said when it connected: it can encrypt its media frames end to end.
     e2ee: bool = False
+    # The hash of its socket's resume token (`resume`), and since when its socket is gone.
+    resume_hash: str = ""
+    away_since: float | None = None
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from praatbox.rooms import e2ee as encryption
-from praatbox.rooms import modes
+from praatbox.rooms import modes, resume
 from praatbox.rooms.model import (
     Banned,
     Close,
@@ -45,8 +45,10 @@ class RoomRegistry:
         max_participants: int = 6,
         empty_grace_seconds: float = 120.0,
         fingerprint: Callable[[str], str] = lambda room_id: room_id,
+        resume_grace_seconds: float = resume.RESUME_GRACE_SECONDS,
     ) -> None:
         self.max_participants = max_participants
+        self.resume_grace_seconds = resume_grace_seconds
         self.empty_grace_seconds = empty_grace_seconds
         self.fingerprint = fingerprint
         self.rooms: dict[str, Room] = {}
@@ -77,10 +79,10 @@ class RoomRegistry:
 
     def join(
         self, room_id: str, peer_id: str, visitor: str, moderator: bool, now: float,
-        e2ee: bool = False,
+        e2ee: bool = False, resume_hash: str = "",
     ) -> list[Decision]:
         """Admit a connected participant, or put them in the lobby to knock; `e2ee`: its browser
-        said it can encrypt media frames end to end."""
+        said it can encrypt media frames end to end; `resume_hash`: its socket's token's."""
         room = self._room(room_id)
         if visitor in room.banned and not moderator:
             raise Banned(room_id)
@@ -90,7 +92,7 @@ class RoomRegistry:
         if room.mode == modes.MESH and len(room.participants) >= modes.MESH_MAX_PARTICIPANTS:
             raise RoomFull(room_id)
         decisions = self._replace_earlier_socket(room_id, room, visitor, now)
-        newcomer = Participant(peer_id, visitor, moderator, now, e2ee)
+        newcomer = Participant(peer_id, visitor, moderator, now, e2ee, resume_hash)
         room.empty_since = None
         if room.must_knock(newcomer):
             room.lobby[peer_id] = newcomer
@@ -118,19 +120,7 @@ class RoomRegistry:
         joined = {"type": "peer-joined", "peer": newcomer.peer_id, "e2ee": newcomer.e2ee}
         decisions: list[Decision] = [Send(other, joined) for other in existing]
         decisions += _sends(modes.after_arrival(room, self.relays, newcomer.peer_id))
-        welcome = {
-            "type": "welcome",
-            "version": PROTOCOL_VERSION,
-            "self": newcomer.peer_id,
-            "moderator": newcomer.moderator,
-            "peers": existing,
-            "mode": room.mode,
-            "locked": room.locked,
-            "waitingRoom": room.waiting_room,
-            "knocking": list(room.lobby) if newcomer.moderator else [],
-            **encryption.welcome_fields(room, newcomer),
-        }
-        decisions.append(Send(newcomer.peer_id, welcome))
+        decisions.append(Send(newcomer.peer_id, _welcome(room, newcomer, "welcome")))
         return decisions
 
     def leave(self, room_id: str, peer_id: str, reason: str, now: float) -> list[Decision]:
@@ -148,6 +138,44 @@ class RoomRegistry:
         notice = {"type": "peer-left", "peer": peer_id, "reason": reason}
         decisions: list[Decision] = [Send(other, notice) for other in room.participants]
         return decisions + _sends(modes.after_departure(room, peer_id))
+
+    def depart(
+        self, room_id: str, peer_id: str, socket_hash: str, reason: str, dropped: bool,
+        now: float,
+    ) -> list[Decision]:
+        """A socket ended: its participant leaves, or, `dropped` without a close frame while
+        admitted, stays reconnecting for the grace period. Nothing if they already resumed on
+        another socket."""
+        room = self.rooms.get(room_id)
+        if room is None or resume.owned_elsewhere(room, peer_id, socket_hash):
+            return []
+        participant = room.participants.get(peer_id)
+        if participant is None or not dropped or self.resume_grace_seconds <= 0:
+            return self.leave(room_id, peer_id, reason, now)
+        return _sends(resume.mark_away(room, participant, now))
+
+    def resume(
+        self, room_id: str, peer_id: str, presented_hash: str, fresh_hash: str, now: float
+    ) -> list[Decision]:
+        """Give a dropped participant their place back, on a new socket with a fresh token;
+        raises ResumeRefused for a token that is not theirs, spent or expired."""
+        decisions = self.expire_away(room_id, now)
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise resume.ResumeRefused(peer_id)
+        participant = resume.check(room, peer_id, presented_hash, now, self.resume_grace_seconds)
+        decisions += _sends(resume.resume(room, participant, fresh_hash))
+        return decisions + [Send(peer_id, _welcome(room, participant, "resumed"))]
+
+    def expire_away(self, room_id: str, now: float) -> list[Decision]:
+        """Those away past the grace period leave, as if their socket had just closed."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return []
+        decisions: list[Decision] = []
+        for peer_id in resume.stale(room, now, self.resume_grace_seconds):
+            decisions += self.leave(room_id, peer_id, resume.EXPIRED_REASON, now)
+        return decisions
 
     def apply(self, room_id: str, peer_id: str, message: Message, now: float) -> list[Decision]:
         """Apply a validated client message (a signal or a moderator action) from `peer_id`."""
@@ -364,6 +392,23 @@ class RoomRegistry:
         if actor is None or not actor.moderator:
             raise NotModerator(room_id)
         return room
+
+
+def _welcome(room: Room, participant: Participant, kind: str) -> Message:
+    """What a participant is told on entering (`welcome`) or resuming (`resumed`)."""
+    return {
+        "type": kind,
+        "version": PROTOCOL_VERSION,
+        "self": participant.peer_id,
+        "moderator": participant.moderator,
+        "peers": [p for p in room.participants if p != participant.peer_id],
+        "reconnecting": [p for p in resume.away(room) if p != participant.peer_id],
+        "mode": room.mode,
+        "locked": room.locked,
+        "waitingRoom": room.waiting_room,
+        "knocking": list(room.lobby) if participant.moderator else [],
+        **encryption.welcome_fields(room, participant),
+    }
 
 
 def _check_other_participant(room: Room, sender: str, recipient: str) -> None:

@@ -87,6 +87,11 @@ class SendRate:
             self.held_seconds += wait
         return wait
 
+    def penalise(self, messages: float, now: float) -> None:
+        """Spend `messages` of the budget at once (a refused resume): the debt counts as time
+        held back, so a sender that keeps at it is soon refused new sockets."""
+        self.held_seconds += self._messages.take(messages, now)
+
     def exhausted(self) -> bool:
         """True once the socket has been held back longer than any real client ever is."""
         return self.held_seconds > self._budget.max_held_seconds

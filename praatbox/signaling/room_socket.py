@@ -117,10 +117,11 @@ def room_socket(ws: Any, room_id: str) -> None:
     rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
     token = resume.new_token()
     socket_hash = resume.token_hash(token, g.signaling_sender)
+    # The first frame of every socket: worthless until the room keeps its hash (below).
+    outbox.put({"type": "resume-token", "token": token})
     peer_id = _take_place(ws, rooms, room_id, outbox, socket_hash, rate)
     if peer_id is None:
         return
-    outbox.put({"type": "resume-token", "token": token})
     reason = "disconnected"
     abuse = _AbuseCounter()
     max_e2ee_data_bytes = int(current_app.config["E2EE_MAX_DATA_BYTES"])
