@@ -120,7 +120,7 @@ class RoomRegistry:
         joined = {"type": "peer-joined", "peer": newcomer.peer_id, "e2ee": newcomer.e2ee}
         decisions: list[Decision] = [Send(other, joined) for other in existing]
         decisions += _sends(modes.after_arrival(room, self.relays, newcomer.peer_id))
-        decisions.append(Send(newcomer.peer_id, _welcome(room, newcomer, "welcome")))
+        decisions.append(Send(newcomer.peer_id, _welcome(room, newcomer)))
         return decisions
 
     def leave(self, room_id: str, peer_id: str, reason: str, now: float) -> list[Decision]:
@@ -165,7 +165,7 @@ class RoomRegistry:
             raise resume.ResumeRefused(peer_id)
         participant = resume.check(room, peer_id, presented_hash, now, self.resume_grace_seconds)
         decisions += _sends(resume.resume(room, participant, fresh_hash))
-        return decisions + [Send(peer_id, _welcome(room, participant, "resumed"))]
+        return decisions + [Send(peer_id, {**_welcome(room, participant), "type": "resumed"})]
 
     def expire_away(self, room_id: str, now: float) -> list[Decision]:
         """Those away past the grace period leave, as if their socket had just closed."""
@@ -394,10 +394,10 @@ class RoomRegistry:
         return room
 
 
-def _welcome(room: Room, participant: Participant, kind: str) -> Message:
-    """What a participant is told on entering (`welcome`) or resuming (`resumed`)."""
+def _welcome(room: Room, participant: Participant) -> Message:
+    """What a participant is told on entering (and, as `resumed`, on resuming)."""
     return {
-        "type": kind,
+        "type": "welcome",
         "version": PROTOCOL_VERSION,
         "self": participant.peer_id,
         "moderator": participant.moderator,
