@@ -53,6 +53,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_TURN_URLS": ("TURN_URLS", lambda value: _url_list(value)),
     "PRAATBOX_TURN_LISTEN": ("TURN_LISTEN", str),
     "PRAATBOX_TURN_USERS_PER_HOUR": ("TURN_USERS_PER_HOUR", int),  # default in praatbox/ice.py
+    "PRAATBOX_TURN_CREDENTIAL_TTL_SECONDS": ("TURN_CREDENTIAL_TTL_SECONDS", int),
     "PRAATBOX_ICE_TRANSPORT_POLICY": ("ICE_TRANSPORT_POLICY", _ice_transport_policy),
     "PRAATBOX_RELAY_URL": ("RELAY_URL", str),
     "PRAATBOX_LANGUAGES": ("LANGUAGES", lambda value: tuple(_url_list(value))),

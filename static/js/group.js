@@ -9,6 +9,7 @@
  * group's frame encryption (group-e2ee.js), which the relay forwards unread.
  */
 
+import { ConnectionWatch, RESTART_RETRY_MS } from "./connection-watch.js";
 import { needsInsertableStreams } from "./group-e2ee.js";
 
 /** Cap our upload: every participant's video goes through one server. */
@@ -30,6 +31,9 @@ export class GroupSession {
    * @param {(error: {code: string, message: string}) => void} [options.onError]
    * @param {RTCIceServer[]} [options.iceServers] our TURN server, if any; never a third party
    * @param {import("./group-e2ee.js").GroupEncryption | null} [options.encryption]
+   * @param {() => void} [options.onLost] the path to the relay is lost: aiortc cannot restart
+   *   ICE, so the owner replaces this session with a fresh one
+   * @param {boolean} [options.replacing] this session replaces a lost one (or the room moved)
    */
   constructor({
     sendSignal,
@@ -40,6 +44,8 @@ export class GroupSession {
     onError = () => {},
     iceServers = [],
     encryption = null,
+    onLost = () => {},
+    replacing = false,
   }) {
     this.sendSignal = sendSignal;
     this.localStream = localStream;
@@ -72,6 +78,17 @@ export class GroupSession {
       this.onConnectionState(this.pc.connectionState);
     });
     this.pc.addEventListener("track", (event) => this.handleTrack(event));
+    this.watch = new ConnectionWatch(this.pc, onLost);
+    if (replacing) {
+      // Reconnecting until connected; given up on (replaced again) if that takes too long.
+      this.watch.reconnecting = true;
+      this.watch.schedule(RESTART_RETRY_MS);
+    }
+  }
+
+  /** Whether the path to the relay was lost and no new one is up yet. */
+  get reconnecting() {
+    return this.watch.reconnecting;
   }
 
   /**
@@ -116,6 +133,7 @@ export class GroupSession {
 
   close() {
     this.closed = true;
+    this.watch.stop();
     this.pc.close();
     for (const peerId of this.streams.keys()) this.onRemoteGone(peerId);
     this.streams.clear();

@@ -1,12 +1,16 @@
 // @ts-check
 // One peer-to-peer connection, with "perfect negotiation" (webrtc/samples). No UI code here.
 
+import { ConnectionWatch } from "./connection-watch.js";
+
 export class PeerLink {
   /**
    * @param {{peerId: string, polite: boolean, iceServers: RTCIceServer[],
    *          iceTransportPolicy?: RTCIceTransportPolicy, localStream: MediaStream | null,
    *          sendSignal: (data: object) => void, onStream: (stream: MediaStream) => void,
-   *          onConnectionState: (state: string) => void}} options
+   *          onConnectionState: (state: string) => void,
+   *          iceRestarted?: () => void,
+   *          freshIceServers?: () => Promise<RTCIceServer[] | null>}} options
    */
   constructor(options) {
     this.peerId = options.peerId;
@@ -44,10 +48,30 @@ export class PeerLink {
     pc.ontrack = ({ track, streams }) => {
       options.onStream(streams[0] || new MediaStream([track]));
     };
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed") pc.restartIce();
-      options.onConnectionState(pc.connectionState);
-    };
+    // Only the impolite side restarts ICE: its offer wins a collision, so two restarts never
+    // cross, and the polite side answers the restart offer as any other.
+    this.watch = new ConnectionWatch(pc, () => {
+      if (!this.polite) this.restartIce(options);
+    });
+    pc.onconnectionstatechange = () => options.onConnectionState(pc.connectionState);
+  }
+
+  /** Whether the media path was lost and is not back yet. */
+  get reconnecting() {
+    return this.watch.reconnecting;
+  }
+
+  /**
+   * Gather new candidates on a new ICE session (new TURN allocations), with TURN credentials
+   * that are still valid; the offer goes out through onnegotiationneeded.
+   * @param {{iceRestarted?: () => void, freshIceServers?: () => Promise<RTCIceServer[] | null>}} options
+   */
+  async restartIce({ iceRestarted, freshIceServers }) {
+    const iceServers = freshIceServers ? await freshIceServers().catch(() => null) : null;
+    if (this.pc.connectionState === "closed") return;
+    if (iceServers) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+    this.pc.restartIce();
+    if (iceRestarted) iceRestarted();
   }
 
   /**
@@ -116,6 +140,7 @@ export class PeerLink {
   }
 
   close() {
+    this.watch.stop();
     this.pc.close();
   }
 }

@@ -6,6 +6,7 @@ import { installDebugApi } from "./debug-api.js";
 import { enterThroughPreview, forgetEntry } from "./entry.js";
 import { GroupSession } from "./group.js";
 import { GroupEncryption } from "./group-e2ee.js";
+import { freshIceServers } from "./ice-credentials.js";
 import { initInvite } from "./invite.js";
 import { ModeratorControls } from "./moderation.js";
 import { PeerLink } from "./peer.js";
@@ -130,6 +131,8 @@ function linkTo(peerId) {
     sendSignal: (data) => signaling.signal(peerId, data),
     onStream: (stream) => tiles.show(peerId, stream),
     onConnectionState: () => refreshSecurityStatus(),
+    iceRestarted: reportIceRestart,
+    freshIceServers: () => freshIceServers(config),
   });
   state.links.set(peerId, link);
   return link;
@@ -149,7 +152,8 @@ function removePeer(peerId) {
 
 // -- group mode: one connection to the relay instead of one per person -----------------------
 
-function openGroup() {
+/** @param {boolean} replacing a lost relay connection, or the room moved to another relay */
+function openGroup(replacing) {
   return new GroupSession({
     sendSignal: (data) => signaling.signal("relay", data),
     localStream: outgoingStream(),
@@ -159,12 +163,27 @@ function openGroup() {
       if (state.peers.has(peerId)) tiles.show(peerId, stream);
     },
     onRemoteGone: (peerId) => tiles.clear(peerId),
-    onConnectionState: (connectionState) => {
-      if (connectionState === "failed") showProblem(strings.groupFailed);
-      refreshSecurityStatus();
-    },
+    onConnectionState: () => refreshSecurityStatus(),
     onError: (error) => console.warn("the relay refused a signal", error.code),
+    onLost: () => reopenGroup().catch((error) => console.warn(error)),
+    replacing,
   });
+}
+
+/** The path to the relay was lost: aiortc cannot restart ICE, so ask it for a new connection. */
+async function reopenGroup() {
+  await freshIceServers(config).catch(() => null);
+  if (state.mode !== "group" || state.ended) return;
+  closeGroup();
+  state.group = openGroup(true);
+  signaling.signal("relay", { restart: true });
+  reportIceRestart();
+  refreshSecurityStatus();
+}
+
+/** Tell the server that a connection restarted (it counts them, nothing more). */
+function reportIceRestart() {
+  signaling.send({ type: "ice-restart" });
 }
 
 function closeGroup() {
@@ -178,13 +197,15 @@ function closeGroup() {
  */
 function setMode(mode) {
   const previous = state.mode;
+  const moved = mode === "group" && state.group !== null;
   state.mode = mode;
   closeGroup();
   if (mode === "group") {
     for (const link of state.links.values()) link.close();
     state.links.clear();
     // Also on a repeated `group`: the room moved to another relay.
-    state.group = openGroup();
+    state.group = openGroup(moved);
+    if (moved) announce(strings.relayMoved);
   } else {
     for (const peerId of state.peers) linkTo(peerId);
   }
@@ -201,7 +222,8 @@ async function refreshSecurityStatus() {
   const links = [...state.links.values()];
   const group = state.mode === "group";
   await status.showSafetyWords(() => safetyKeys(links), group);
-  status.show(securityState(media, state.mode, links.length, groupEncrypted()), state.mode);
+  const reconnecting = links.some((link) => link.reconnecting) || Boolean(state.group && state.group.reconnecting);
+  status.show(securityState(media, state.mode, links.length, groupEncrypted(), reconnecting), state.mode);
 }
 
 /** In a group: whether every frame is encrypted in the browsers (everyone can, and we have a key). */

@@ -7,19 +7,28 @@ import { safetyWords } from "./safety.js";
 const FAILED = "failed"; // the safety key while the words cannot be worked out
 
 /**
- * What the connections really do: "waiting", "connecting", "p2p", "p2p-turn", "group-e2ee"
- * (through the relay, frames encrypted in the browsers) or "group" (through the relay, not).
+ * What the connections really do: "waiting", "connecting", "reconnecting" (a media path was lost
+ * and nothing else carries media), "p2p", "p2p-turn", "group-e2ee" (through the relay, frames
+ * encrypted in the browsers) or "group" (through the relay, not).
  * @param {Record<string, {connectionState: string, candidateType: string | null}>} media
  * @param {string} mode "p2p", "mesh" or "group"
  * @param {number} linkCount direct connections set up so far
  * @param {boolean} groupEncrypted every browser in the group encrypts its frames
+ * @param {boolean} [reconnecting] a connection (or the relay's) lost its path and is restarting
  */
-export function securityState(media, mode, linkCount, groupEncrypted) {
-  if (mode === "group") return groupEncrypted ? "group-e2ee" : "group";
+export function securityState(media, mode, linkCount, groupEncrypted, reconnecting = false) {
+  if (mode === "group") {
+    if (reconnecting) return "reconnecting";
+    return groupEncrypted ? "group-e2ee" : "group";
+  }
   const connected = Object.values(media).filter((m) => m.connectionState === "connected");
   if (connected.length) return connected.some((m) => m.candidateType === "relay") ? "p2p-turn" : "p2p";
+  if (reconnecting) return "reconnecting";
   return linkCount ? "connecting" : "waiting";
 }
+
+/** States shown with the `waiting` badge (data-state takes a fixed set of values). */
+const WAITING_BADGE = new Set(["connecting", "reconnecting"]);
 
 export class SecurityStatus {
   /**
@@ -50,11 +59,11 @@ export class SecurityStatus {
    * @param {string} mode "p2p", "mesh" or "group"
    */
   show(next, mode) {
-    let label = mode === "mesh" && next !== "connecting" ? "mesh" : next;
+    let label = mode === "mesh" && !WAITING_BADGE.has(next) ? "mesh" : next;
     if (next === "group") label = "groupNoE2ee"; // the only reason a group goes unencrypted
     if (`${next}|${label}` === this.shown) return;
     this.shown = `${next}|${label}`;
-    this.badge.dataset.state = next === "connecting" ? "waiting" : next;
+    this.badge.dataset.state = WAITING_BADGE.has(next) ? "waiting" : next;
     this.label.textContent = this.strings[label];
     const spoken = { group: "e2eeOff", "group-e2ee": "e2eeOn" }[next] || next;
     if (next !== "connecting") this.announce(this.strings[spoken]);
