@@ -82,9 +82,12 @@ class LiveServer:
         raise RuntimeError(f"{name} did not answer:\n{self.log()}")
 
 
-def start_web(tmp_path: Path, env: dict[str, str] | None = None) -> LiveServer:
-    """Start gunicorn with the production config and wait until /healthz answers."""
-    port = free_port()
+def start_web(
+    tmp_path: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> LiveServer:
+    """Start gunicorn with the production config and wait until /healthz answers (`port`: the
+    one a stopped server had, to restart it where its browsers reconnect)."""
+    port = port or free_port()
     log_path = tmp_path / f"web-{port}.log"
     environment = dict(os.environ)
     environment.update({

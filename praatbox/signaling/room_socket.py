@@ -118,7 +118,8 @@ def room_socket(ws: Any, room_id: str) -> None:
     token = resume.new_token()
     socket_hash = resume.token_hash(token, g.signaling_sender)
     # The first frame of every socket: worthless until the room keeps its hash (below).
-    outbox.put({"type": "resume-token", "token": token})
+    outbox.put({"type": "resume-token", "token": token,
+                "graceSeconds": float(current_app.config["RESUME_GRACE_SECONDS"])})
     peer_id = _take_place(ws, rooms, room_id, outbox, socket_hash, rate)
     if peer_id is None:
         return

@@ -435,6 +435,7 @@ const handlers = {
     const withoutE2ee = message.withoutE2ee || [];
     state.encryption.start(message.self, message.peers, withoutE2ee);
     message.peers.forEach(addPeer);
+    for (const peerId of message.reconnecting || []) tiles.setReconnecting(peerId, true);
     if (message.mode === "group") setMode("group");
     moderation.setRequireE2ee(Boolean(message.e2eeRequired));
     for (const peerId of message.knocking || []) moderation.showKnock(peerId);
@@ -445,6 +446,15 @@ const handlers = {
     state.encryption.peerJoined(message.peer, Boolean(message.e2ee));
     addPeer(message.peer);
     announce(strings.peerJoined);
+  },
+  resumed(message) {
+    catchUp(message);
+  },
+  "peer-reconnecting"(message) {
+    tiles.setReconnecting(message.peer, true);
+  },
+  "peer-resumed"(message) {
+    tiles.setReconnecting(message.peer, false);
   },
   "peer-left"(message) {
     removePeer(message.peer);
@@ -523,13 +533,38 @@ const handlers = {
   },
 };
 
+/**
+ * Back after a drop, with the same identity: the connections kept running; catch up on who came,
+ * who left and what changed while the socket was gone.
+ * @param {import("./server-messages").ServerMessages["resumed"]} message
+ */
+function catchUp(message) {
+  $("reconnecting").hidden = true;
+  for (const peerId of [...state.peers]) if (!message.peers.includes(peerId)) removePeer(peerId);
+  for (const peerId of message.peers) {
+    if (!state.peers.has(peerId)) {
+      state.encryption.peerJoined(peerId, !message.withoutE2ee.includes(peerId));
+      addPeer(peerId);
+    }
+    tiles.setReconnecting(peerId, (message.reconnecting || []).includes(peerId));
+  }
+  if (message.mode !== state.mode) setMode(message.mode);
+  setLocked(message.locked);
+  moderation.setWaitingRoom(message.waitingRoom);
+  for (const peerId of message.knocking || []) moderation.showKnock(peerId);
+}
+
 function connectSignaling() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   // Whether this browser can encrypt frames: a room that requires it refuses one that cannot.
   const e2ee = state.encryption.capable ? 1 : 0;
   signaling = new Signaling(`${scheme}//${location.host}/ws/${config.roomId}?e2ee=${e2ee}`);
   for (const [type, handler] of Object.entries(handlers)) signaling.on(type, handler);
+  signaling.onreconnecting = () => {
+    $("reconnecting").hidden = false;
+  };
   signaling.onclose = () => {
+    $("reconnecting").hidden = true;
     state.joined = false;
     if (!state.ended) showProblem(strings.connectionLost);
   };

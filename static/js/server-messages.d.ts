@@ -15,11 +15,18 @@ export interface ServerMessages {
     locked: boolean;
     waitingRoom: boolean;
     knocking?: string[];
+    /** Peers in `peers` whose socket dropped; they may resume. */
+    reconnecting?: string[];
     /** The counsellor requires end-to-end encryption. */
     e2eeRequired: boolean;
     /** Peers already in whose browser cannot encrypt (they said `e2ee=0`). */
     withoutE2ee: string[];
   };
+  /** This socket took back its place after a drop: the welcome's fields as they are now. */
+  resumed: ServerMessages["welcome"];
+  /** Someone's socket dropped; they stay for the grace period. */
+  "peer-reconnecting": { peer: string };
+  "peer-resumed": { peer: string };
   /** `e2ee`: whether the newcomer's browser can encrypt end to end. */
   "peer-joined": { peer: string; e2ee: boolean };
   "peer-left": {

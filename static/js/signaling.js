@@ -1,7 +1,14 @@
 // @ts-check
 // Signaling over the room's WebSocket (wire format: docs/signaling.md). No DOM code here.
+// A socket that drops comes back by itself (back-off with jitter) and resumes its place with the
+// last token the server gave it, kept in this page's memory only (never in a URL).
 
 const PING_INTERVAL_MS = 20000;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 5000;
+// Closes after which the server does not want the socket back: a normal close (hang-up, kicked,
+// ended, replaced by a reload) and a policy close (refused, flooding, a refused resume).
+const FINAL_CLOSE_CODES = [1000, 1008];
 
 export class Signaling {
   /** @param {string} url */
@@ -9,11 +16,24 @@ export class Signaling {
     this.url = url;
     /** @type {Record<string, (message: any) => void>} by type; messages are the server's JSON */
     this.handlers = {};
-    /** @type {((event: CloseEvent) => void) | null} */
+    /** Called once the connection is lost for good. @type {((event: CloseEvent) => void) | null} */
     this.onclose = null;
+    /** Called when the socket dropped and the page tries to resume. @type {(() => void) | null} */
+    this.onreconnecting = null;
     /** @type {WebSocket | null} */
     this.ws = null;
     this.pingTimer = 0;
+    this.retryTimer = 0;
+    this.retryMs = RETRY_FIRST_MS;
+    /** When to stop trying to resume (0: not trying). */
+    this.giveUpAt = 0;
+    /** @type {string | null} this socket's peer id, once welcomed */
+    this.self = null;
+    /** @type {string | null} the token to resume with; the next one counts once welcomed */
+    this.token = null;
+    /** @type {string | null} */
+    this.nextToken = null;
+    this.graceMs = 0;
   }
 
   /**
@@ -27,28 +47,68 @@ export class Signaling {
   /** Open the socket; resolves once it is open. */
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url);
-      this.ws = ws;
-      ws.onopen = () => {
-        this.pingTimer = window.setInterval(() => this.send({ type: "ping" }), PING_INTERVAL_MS);
-        resolve(undefined);
-      };
-      ws.onmessage = (event) => {
-        let message;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return;
-        }
-        const handler = this.handlers[message.type];
-        if (handler) handler(message);
-      };
-      ws.onclose = (event) => {
-        window.clearInterval(this.pingTimer);
-        reject(new Error("signaling closed"));
-        if (this.onclose) this.onclose(event);
-      };
+      this.open(this.url, () => resolve(undefined), () => reject(new Error("signaling closed")));
     });
+  }
+
+  /**
+   * @param {string} url @param {() => void} onopen @param {() => void} onfail
+   */
+  open(url, onopen, onfail) {
+    const ws = new WebSocket(url);
+    const resuming = this.self !== null;
+    this.ws = ws;
+    ws.onopen = () => {
+      if (resuming) ws.send(JSON.stringify({ type: "resume", peer: this.self, token: this.token }));
+      this.pingTimer = window.setInterval(() => this.send({ type: "ping" }), PING_INTERVAL_MS);
+      onopen();
+    };
+    ws.onmessage = (event) => this.dispatch(event.data);
+    ws.onclose = (event) => {
+      window.clearInterval(this.pingTimer);
+      onfail();
+      if (ws === this.ws) this.dropped(event);
+    };
+  }
+
+  /** @param {string} data */
+  dispatch(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message.type === "resume-token") {
+      this.nextToken = message.token;
+      this.graceMs = message.graceSeconds * 1000;
+      return;
+    }
+    if (message.type === "welcome" || message.type === "resumed") {
+      this.self = message.self;
+      this.token = this.nextToken;
+      this.giveUpAt = 0;
+      this.retryMs = RETRY_FIRST_MS;
+    }
+    const handler = this.handlers[message.type];
+    if (handler) handler(message);
+  }
+
+  /** The socket closed without us: try to resume within the grace period, else give up. @param {CloseEvent} event */
+  dropped(event) {
+    const resumable = this.self !== null && this.token !== null && !FINAL_CLOSE_CODES.includes(event.code);
+    if (resumable && !this.giveUpAt) {
+      this.giveUpAt = Date.now() + this.graceMs;
+      if (this.onreconnecting) this.onreconnecting();
+    }
+    const delay = this.retryMs * (0.5 + Math.random());
+    if (!resumable || Date.now() + delay > this.giveUpAt) {
+      this.giveUpAt = 0;
+      if (this.onclose) this.onclose(event);
+      return;
+    }
+    this.retryMs = Math.min(2 * this.retryMs, RETRY_MAX_MS);
+    this.retryTimer = window.setTimeout(() => this.open(`${this.url}&resume=1`, () => {}, () => {}), delay);
   }
 
   /**
@@ -67,10 +127,13 @@ export class Signaling {
     this.send({ type: "signal", to, data });
   }
 
-  /** Close without triggering the onclose callback. */
+  /** Close for good, without triggering the onclose callback. */
   close() {
     this.onclose = null;
     window.clearInterval(this.pingTimer);
-    if (this.ws) this.ws.close();
+    window.clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close();
   }
 }

@@ -64,6 +64,25 @@ export class RemoteTiles {
     if (video) video.srcObject = null;
   }
 
+  /**
+   * Show (or hide) that a participant's connection to the server dropped; their media goes on.
+   * @param {string} peerId @param {boolean} reconnecting
+   */
+  setReconnecting(peerId, reconnecting) {
+    const tile = this.find(peerId);
+    if (!tile) return;
+    let label = /** @type {HTMLElement | null} */ (tile.querySelector(".tile-reconnecting"));
+    if (!label) {
+      label = document.createElement("p");
+      label.className = "tile-reconnecting";
+      label.dataset.testid = "peer-reconnecting";
+      label.textContent = this.strings.peerReconnecting;
+      tile.append(label);
+    }
+    label.hidden = !reconnecting;
+    tile.dataset.reconnecting = String(reconnecting);
+  }
+
   /** @param {string} peerId */
   remove(peerId) {
     const tile = this.find(peerId);
