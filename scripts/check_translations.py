@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "praatbox" / "translations"
 # en is the source language: its msgstr stay empty.
 DEFAULT_LANGUAGES = ("de", "nl", "fr", "ar", "tr", "pl", "ro", "uk", "ru")
-PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[sdifr%]")
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[sdifr%]|\{\w+\}")  # %(name)s and {name}
 
 
 def problems(lang: str) -> tuple[int, list[str], list[str]]:
