@@ -1,6 +1,8 @@
 """Every offered language shows its own page, picked by ?lang= or by the browser, never English."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,8 @@ from markupsafe import escape
 from praatbox.config import DEFAULT_LANGUAGES
 from praatbox.i18n import text_direction
 
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "praatbox" / "translations"
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "praatbox" / "translations"
 BROWSER_HEADERS = {
     "de": "de-AT,de;q=0.9", "nl": "nl-BE,nl;q=0.9,en;q=0.5", "en": "en-GB", "fr": "fr-BE",
     "ar": "ar-EG,ar;q=0.9", "tr": "tr-TR", "pl": "pl-PL", "ro": "ro-RO", "uk": "uk-UA",
@@ -55,3 +58,11 @@ def test_page_is_in_the_language_asked_for(app, lang, path, how):
 
 def test_only_arabic_is_written_right_to_left():
     assert [lang for lang in DEFAULT_LANGUAGES if text_direction(lang) == "rtl"] == ["ar"]
+
+
+def test_every_translation_keeps_its_placeholders():
+    checker = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_translations.py")],
+        capture_output=True, text=True, check=False,
+    )
+    assert checker.returncode == 0, checker.stdout

@@ -15,7 +15,7 @@ def catalogue(lang, kind):
         return read_po(handle) if kind == "po" else read_mo(handle)
 
 
-@pytest.mark.parametrize("lang", ["de", "nl", "fr"])
+@pytest.mark.parametrize("lang", ["de", "nl", "fr", "ar", "tr", "pl", "ro", "uk", "ru"])
 def test_every_message_is_translated_and_compiled(lang):
     po, mo = catalogue(lang, "po"), catalogue(lang, "mo")
     template = catalogue_template()
