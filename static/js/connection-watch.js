@@ -13,10 +13,12 @@ export class ConnectionWatch {
    * `failed`, then every RESTART_RETRY_MS until it is `connected` again.
    * @param {RTCPeerConnection} pc
    * @param {() => void} onLost
+   * @param {boolean} [onlyFailed] wait for `failed`: `disconnected` may still heal by itself
    */
-  constructor(pc, onLost) {
+  constructor(pc, onLost, onlyFailed = false) {
     this.pc = pc;
     this.onLost = onLost;
+    this.onlyFailed = onlyFailed;
     /** Between losing the path and having it back: the status says "reconnecting". */
     this.reconnecting = false;
     this.timer = 0;
@@ -31,7 +33,9 @@ export class ConnectionWatch {
     } else if (state === "disconnected" || state === "failed") {
       this.reconnecting = true;
       if (state === "failed") this.stop();
-      this.schedule(state === "failed" ? 0 : DISCONNECTED_GRACE_MS);
+      if (state === "failed" || !this.onlyFailed) {
+        this.schedule(state === "failed" ? 0 : DISCONNECTED_GRACE_MS);
+      }
     }
   }
 

@@ -34,6 +34,8 @@ export class GroupSession {
    * @param {() => void} [options.onLost] the path to the relay is lost: aiortc cannot restart
    *   ICE, so the owner replaces this session with a fresh one
    * @param {boolean} [options.replacing] this session replaces a lost one (or the room moved)
+   * @param {string | null} [options.lostUfrag] the relay's ICE username fragment in the lost
+   *   connection: its offers, still on their way, belong to that connection and are dropped
    */
   constructor({
     sendSignal,
@@ -46,6 +48,7 @@ export class GroupSession {
     encryption = null,
     onLost = () => {},
     replacing = false,
+    lostUfrag = null,
   }) {
     this.sendSignal = sendSignal;
     this.localStream = localStream;
@@ -54,6 +57,7 @@ export class GroupSession {
     this.onConnectionState = onConnectionState;
     this.onError = onError;
     this.encryption = encryption;
+    this.lostUfrag = lostUfrag;
     /** The connection to the relay, exposed for getStats. */
     this.pc = new RTCPeerConnection(/** @type {RTCConfiguration} */ ({
       iceServers, bundlePolicy: "max-bundle",
@@ -78,7 +82,10 @@ export class GroupSession {
       this.onConnectionState(this.pc.connectionState);
     });
     this.pc.addEventListener("track", (event) => this.handleTrack(event));
-    this.watch = new ConnectionWatch(this.pc, onLost);
+    // Only once `failed`: a relay connection that is merely `disconnected` comes back by itself
+    // when the network does (aiortc checks consent for 30 s), and replacing every connection of
+    // a room at once while the network is still down left them connected without media.
+    this.watch = new ConnectionWatch(this.pc, onLost, true);
     if (replacing) {
       // Reconnecting until connected; given up on (replaced again) if that takes too long.
       this.watch.reconnecting = true;
@@ -89,6 +96,11 @@ export class GroupSession {
   /** Whether the path to the relay was lost and no new one is up yet. */
   get reconnecting() {
     return this.watch.reconnecting;
+  }
+
+  /** The relay's ICE username fragment in this connection, else in the one it replaced. */
+  relayUfrag() {
+    return iceUfrag(this.pc.remoteDescription ? this.pc.remoteDescription.sdp : "") || this.lostUfrag;
   }
 
   /**
@@ -107,6 +119,7 @@ export class GroupSession {
   async applySignal(data) {
     if (this.closed) return;
     if ("description" in data && data.description.type === "offer") {
+      if (this.lostUfrag && iceUfrag(data.description.sdp || "") === this.lostUfrag) return;
       await this.pc.setRemoteDescription(data.description);
       await this.attachLocalTracks();
       this.preferVp8();
@@ -258,6 +271,15 @@ export class GroupSession {
       }
     }
   }
+}
+
+/**
+ * The ICE username fragment of a session description (null when it has none).
+ * @param {string} sdp
+ */
+function iceUfrag(sdp) {
+  const match = /^a=ice-ufrag:(\S+)/m.exec(sdp);
+  return match ? match[1] : null;
 }
 
 /** @typedef {{track: MediaStreamTrack, release: () => void}} Placeholder */

@@ -152,8 +152,11 @@ function removePeer(peerId) {
 
 // -- group mode: one connection to the relay instead of one per person -----------------------
 
-/** @param {boolean} replacing a lost relay connection, or the room moved to another relay */
-function openGroup(replacing) {
+/**
+ * @param {boolean} replacing a lost relay connection, or the room moved to another relay
+ * @param {string | null} [lostUfrag] the relay's ICE username fragment in the lost connection
+ */
+function openGroup(replacing, lostUfrag = null) {
   return new GroupSession({
     sendSignal: (data) => signaling.signal("relay", data),
     localStream: outgoingStream(),
@@ -167,15 +170,17 @@ function openGroup(replacing) {
     onError: (error) => console.warn("the relay refused a signal", error.code),
     onLost: () => reopenGroup().catch((error) => console.warn(error)),
     replacing,
+    lostUfrag,
   });
 }
 
 /** The path to the relay was lost: aiortc cannot restart ICE, so ask it for a new connection. */
 async function reopenGroup() {
   await freshIceServers(config).catch(() => null);
-  if (state.mode !== "group" || state.ended) return;
+  if (state.mode !== "group" || state.ended || !state.group) return;
+  const lostUfrag = state.group.relayUfrag();
   closeGroup();
-  state.group = openGroup(true);
+  state.group = openGroup(true, lostUfrag);
   signaling.signal("relay", { restart: true });
   reportIceRestart();
   refreshSecurityStatus();

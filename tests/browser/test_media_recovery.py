@@ -83,14 +83,20 @@ def expect_reconnecting(page: Page) -> None:
     expect(status).to_have_attribute("data-state", "waiting")
 
 
-def test_a_direct_call_restarts_ice_after_the_network_dropped_its_packets(new_person, web):
-    counsellor, client = new_person(), new_person()
-    terms = ("Praatbox Mechelen", "Lier", f"tunnel{next(_words)}")
+def call_of_two(new_page, town: str, path: str) -> tuple[Page, Page]:
+    """A counsellor and a client in a call whose media decodes both ways on `path`."""
+    counsellor, client = new_page(), new_page()
+    terms = ("Praatbox Herstel", town, f"tunnel{next(_words)}")
     start_session(counsellor, terms)
     join_session(client, terms)
     for page in (counsellor, client):
-        wait_for_state(page, receiving_media, what="the direct call")
-        expect_security_state(page, "p2p")
+        wait_for_state(page, receiving_media, timeout=30, what=f"the call ({path})")
+        expect_security_state(page, path)
+    return counsellor, client
+
+
+def test_a_direct_call_restarts_ice_after_the_network_dropped_its_packets(new_person, web):
+    counsellor, client = call_of_two(new_person, "Lier", "p2p")
     restarts = ice_restarts(web)
 
     with udp_dropped():
@@ -122,13 +128,7 @@ def turn_call(tmp_path):
 def test_a_call_through_turn_recovers_when_the_turn_server_restarts(browser, turn_call, tmp_path):
     web, port, servers = turn_call
     with people(browser, web.url) as new_page:
-        counsellor, client = new_page(), new_page()
-        terms = ("Praatbox Turn", "Hasselt", f"ladder{next(_words)}")
-        start_session(counsellor, terms)
-        join_session(client, terms)
-        for page in (counsellor, client):
-            wait_for_state(page, receiving_media, timeout=30, what="the call through TURN")
-            expect_security_state(page, "p2p-turn")
+        counsellor, client = call_of_two(new_page, "Hasselt", "p2p-turn")
         restarts = ice_restarts(web)
 
         # Stopped by its PID and started again on the same port: every allocation is gone.
@@ -163,18 +163,24 @@ def relay_web(tmp_path):
     web.stop()
 
 
+def group_of_three(new_page, town: str) -> tuple[Page, Page, Page]:
+    """Three people in a room on the relay, each decoding the two others."""
+    pages = new_page(), new_page(), new_page()
+    terms = ("Praatbox Relay", town, f"brug{next(_words)}")
+    start_session(pages[0], terms)
+    for page in pages[1:]:
+        join_session(page, terms)
+    for page in pages:
+        wait_for_state(page, group_test.receiving_from_everyone, timeout=30,
+                       what="the group through the relay")
+    return pages
+
+
 def test_a_group_moves_to_the_other_relay_when_its_relay_is_killed(browser, relay_web):
     web, start_relay_named = relay_web
     first = start_relay_named("first")
     with people(browser, web.url) as new_page:
-        counsellor, client, third = new_page(), new_page(), new_page()
-        terms = ("Praatbox Relay", "Genk", f"brug{next(_words)}")
-        start_session(counsellor, terms)
-        join_session(client, terms)
-        join_session(third, terms)
-        for page in (counsellor, client, third):
-            wait_for_state(page, group_test.receiving_from_everyone, timeout=30,
-                           what="the group through the first relay")
+        counsellor, client, third = group_of_three(new_page, "Genk")
 
         start_relay_named("second")
         deadline = time.monotonic() + 20
