@@ -112,14 +112,14 @@ class _AbuseCounter:
 @sock.route("/ws/<room_id>", bp=bp)
 def room_socket(ws: Any, room_id: str) -> None:
     """Serve one participant for the life of their connection."""
-    outbox = SocketOutbox(ws)
-    rooms = current_hub()
-    rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
     token = resume.new_token()
     socket_hash = resume.token_hash(token, g.signaling_sender)
-    # The first frame of every socket: worthless until the room keeps its hash (below).
-    outbox.put({"type": "resume-token", "token": token,
-                "graceSeconds": float(current_app.config["RESUME_GRACE_SECONDS"])})
+    # The first message of every socket carries its token: worthless until the room keeps its
+    # hash (below), and never the same twice.
+    outbox = SocketOutbox(ws, {"resumeToken": token,
+                               "graceSeconds": float(current_app.config["RESUME_GRACE_SECONDS"])})
+    rooms = current_hub()
+    rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
     peer_id = _take_place(ws, rooms, room_id, outbox, socket_hash, rate)
     if peer_id is None:
         return

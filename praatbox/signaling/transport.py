@@ -101,14 +101,18 @@ simple_websocket.ws.PerMessageDeflate = functools.partial(
 class SocketOutbox:
     """A participant's outbound queue, drained in order by a writer of its own."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, first_fields: dict[str, Any] | None = None) -> None:
+        """`first_fields`: added to the first message only (a browser socket's resume token)."""
         self._ws = ws
+        self._first_fields = first_fields
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
         self._closing_reason = ""
         self._writer = threading.Thread(target=self._drain, daemon=True)
         self._writer.start()
 
     def put(self, message: dict[str, Any]) -> None:
+        if self._first_fields:
+            message, self._first_fields = {**message, **self._first_fields}, None
         try:
             self._queue.put_nowait(encode(message))
         except queue.Full:

@@ -79,10 +79,10 @@ export class Signaling {
     } catch {
       return;
     }
-    if (message.type === "resume-token") {
-      this.nextToken = message.token;
+    if (message.resumeToken) {
+      // The first message of each socket: the token to resume this socket with.
+      this.nextToken = message.resumeToken;
       this.graceMs = message.graceSeconds * 1000;
-      return;
     }
     if (message.type === "welcome" || message.type === "resumed") {
       this.self = message.self;
