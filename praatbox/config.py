@@ -10,7 +10,7 @@ from praatbox import keys
 from praatbox.keys import derive_key
 from praatbox.relay.auth import relay_token
 from praatbox.rooms.attempts import ROOM_LOCKOUT_FAILURES, ROOM_LOCKOUT_SECONDS
-from praatbox.rooms.resume import RESUME_GRACE_SECONDS
+from praatbox.rooms.resume import RESUME_GRACE_SECONDS, RESUME_REFUSAL_COST_MESSAGES
 from praatbox.signaling import rate as signaling_rate
 from praatbox.signaling.protocol import MAX_E2EE_DATA_BYTES, MAX_MESSAGE_BYTES
 
@@ -66,6 +66,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_SIGNALING_MAX_HELD_SECONDS": ("SIGNALING_MAX_HELD_SECONDS", float),
     "PRAATBOX_E2EE_MAX_DATA_BYTES": ("E2EE_MAX_DATA_BYTES", int),
     "PRAATBOX_RESUME_GRACE_SECONDS": ("RESUME_GRACE_SECONDS", float),
+    "PRAATBOX_RESUME_REFUSAL_COST_MESSAGES": ("RESUME_REFUSAL_COST_MESSAGES", float),
     "PRAATBOX_PASSWORD_HASHES_AT_ONCE": ("PASSWORD_HASHES_AT_ONCE", int),
     "PRAATBOX_PROXY_HOPS": ("PROXY_HOPS", int),
     "PRAATBOX_TERM_LOOKUP_LIMIT": ("TERM_LOOKUP_LIMIT", str),
@@ -102,6 +103,7 @@ def default_settings() -> dict[str, Any]:
         "E2EE_MAX_DATA_BYTES": MAX_E2EE_DATA_BYTES,
         # How long a participant whose socket dropped keeps their place (rooms/resume.py).
         "RESUME_GRACE_SECONDS": RESUME_GRACE_SECONDS,
+        "RESUME_REFUSAL_COST_MESSAGES": RESUME_REFUSAL_COST_MESSAGES,
         "PASSWORD_HASHES_AT_ONCE": MAX_CONCURRENT_HASHES,
         # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, so
         # those headers are ignored and nobody can pick the address that limits count).

@@ -19,6 +19,10 @@ from praatbox.rooms.model import Message, Participant, Room, RoomError
 
 # The default of PRAATBOX_RESUME_GRACE_SECONDS: how long a dropped participant may come back.
 RESUME_GRACE_SECONDS = 30.0
+# The default of PRAATBOX_RESUME_REFUSAL_COST_MESSAGES: a refused resume spends this many
+# messages of the sender's signaling budget at once, so a few in a row get its next sockets
+# refused (429) until the budget has refilled.
+RESUME_REFUSAL_COST_MESSAGES = 100.0
 TOKEN_BYTES = 24  # 192 random bits
 # A token as the browser sends it: `secrets.token_urlsafe(TOKEN_BYTES)` is 32 characters.
 MAX_TOKEN_CHARS = 64

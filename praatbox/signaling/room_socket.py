@@ -52,9 +52,6 @@ E2EE_CAPABLE = "1"
 # (the token never goes in the URL: URLs reach logs).
 RESUMING = "1"
 RESUME_FRAME_TIMEOUT_SECONDS = 5.0
-# A refused resume spends this many messages of the sender's signaling budget at once: a few in
-# a row and its next sockets are refused (429) until the budget has refilled.
-RESUME_REFUSAL_COST_MESSAGES = 100
 
 
 bp = Blueprint("signaling", __name__)
@@ -202,7 +199,8 @@ def _resume(
         rooms.resume(room_id, frame["peer"], presented, socket_hash, outbox)
     except (ProtocolError, resume.ResumeRefused):
         web_counters.resume_refused()
-        rate.penalise(RESUME_REFUSAL_COST_MESSAGES, time.monotonic())
+        rate.penalise(float(current_app.config["RESUME_REFUSAL_COST_MESSAGES"]),
+                      time.monotonic())
         logger.info("signaling: refused a resume")
         raise resume.ResumeRefused(room_id) from None
     return str(frame["peer"])
