@@ -138,6 +138,10 @@ DENYLIST: dict[str, frozenset[str]] = {
         alcool țigară trabuc tutun cancer virus boală spital doctor medic asistentă sex gol
         sân penis biserică dumnezeu biblie înger diavol iad mamă tată copil bebeluș fiu
         fiică soră frate soție soț bani datorie bancă portofel frică ură furie doliu
+        tanc tun grenadă mitralieră cătușe coasă cimitir cruce preot călugăr icoană
+        mănăstire țuică coniac lichior pipă narghilea medicament farmacie injecție bandaj
+        ghips cârjă bunică bunic mătușă unchi nepot monedă leu mână picior cap ochi
+        ureche nas gură dinte deget inimă burtă spate piele
         """
     ),
     "uk": normalised(
@@ -149,6 +153,11 @@ DENYLIST: dict[str, frozenset[str]] = {
         лікарня лікар медсестра секс голий груди пеніс церква бог біблія ангел диявол пекло
         мати батько дитина немовля син донька сестра брат дружина чоловік гроші борг банк
         гаманець страх ненависть гнів горе
+        ракета танк граната гармата кулемет снаряд вибух сирена окоп дрон цвинтар
+        кладовище домовина хрест ікона священик монах самогон коньяк люлька кальян ліки
+        аптека укол бинт гіпс милиця мама тато бабуся дідусь тітка дядько онук гривня
+        копійка долар монета скарбничка рука нога голова око вухо ніс рот зуб палець
+        серце живіт спина шкіра волосся
         """
     ),
     "ru": normalised(
@@ -160,6 +169,11 @@ DENYLIST: dict[str, frozenset[str]] = {
         врач медсестра секс голый грудь пенис церковь бог библия ангел дьявол ад мать отец
         ребёнок младенец сын дочь сестра брат жена муж деньги долг банк кошелёк страх
         ненависть гнев горе
+        ракета танк граната пушка пулемет снаряд взрыв сирена окоп дрон кладбище крест
+        икона священник монах самогон коньяк трубка кальян лекарство аптека укол бинт
+        гипс костыль мама папа бабушка дедушка тетя дядя внук рубль копейка доллар
+        монета копилка рука нога голова глаз ухо нос рот зуб палец сердце живот спина
+        кожа волосы
         """
     ),
 }
@@ -177,9 +191,13 @@ OFFENSIVE_ANYWHERE = normalised(
     kurwa chuj huj pizda cipa dupa kutas fiut jebać pierdol gówno suka szmata cwel pedał
     ciota dziwka zdzira debil frajer
     pula muie cur futut curvă târfă căcat rahat poponar labă prost
+    fut coaie sulă găoază bulangiu tâmpit dobitoc nenorocit cioară bozgor jidan
     كس زب طيز شرموطة عرص منيوك منيك قحبة خرا خول لوطي حمار كلب خنزير حيوان غبي حقير
     хуй хер пизда блядь бля ебать ёб жопа сука мудак говно дерьмо залупа пидор пидорас
     шлюха гандон курва срака гівно лайно підор повія
+    петух козел чмо лох дебил урод тварь мразь падла шалава педик писька сиськи манда
+    срать ссать песец хохол москаль кацап жид чурка укроп ватник
+    цицька пісюн засранець мудило виродок покидьок підар
     """
 )
 
