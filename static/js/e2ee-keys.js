@@ -100,35 +100,45 @@ export async function pairwiseKey(own, theirs) {
 }
 
 /**
- * What a wrapped secret is bound to: who sent it to whom, under which key id. A secret replayed
- * to someone else, or under another id, does not unwrap.
+ * What a wrapped frame-key secret is bound to: who sent it to whom, under which key id. A secret
+ * replayed to someone else, or under another id, does not unwrap.
  * @param {string} from @param {string} to @param {number} keyId
  */
-function boundTo(from, to, keyId) {
-  return new TextEncoder().encode(`${from}|${to}|${keyId}`);
+export function secretContext(from, to, keyId) {
+  return `${from}|${to}|${keyId}`;
 }
 
 /**
- * @param {CryptoKey} pairwise @param {Uint8Array} secret
- * @param {{from: string, to: string, keyId: number}} binding
- * @returns {Promise<{iv: string, wrapped: string}>}
+ * What a chat message is bound to: sent by `from` to `to` (never a key id: no collision).
+ * @param {string} from @param {string} to
  */
-export async function wrapSecret(pairwise, secret, { from, to, keyId }) {
+export function chatContext(from, to) {
+  return `${from}|${to}|chat`;
+}
+
+/**
+ * Encrypt for the one page that shares this pairwise key, bound to `context`.
+ * @param {CryptoKey} pairwise @param {Uint8Array} plaintext @param {string} context
+ * @returns {Promise<{iv: string, sealed: string}>}
+ */
+export async function seal(pairwise, plaintext, context) {
   const iv = crypto.getRandomValues(new Uint8Array(WRAP_IV_BYTES));
-  const wrapped = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: boundTo(from, to, keyId) }, pairwise, secret);
-  return { iv: toBase64(iv), wrapped: toBase64(wrapped) };
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(context) }, pairwise, plaintext);
+  return { iv: toBase64(iv), sealed: toBase64(sealed) };
 }
 
 /**
- * @param {CryptoKey} pairwise @param {{iv: string, wrapped: string}} message
- * @param {{from: string, to: string, keyId: number}} binding
- * @returns {Promise<Uint8Array>} rejects when the secret was not wrapped for this binding
+ * @param {CryptoKey} pairwise @param {{iv: unknown, sealed: unknown}} message
+ * @param {string} context
+ * @returns {Promise<Uint8Array>} rejects when it was not sealed for this context, or was altered
  */
-export async function unwrapSecret(pairwise, message, { from, to, keyId }) {
-  const secret = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: fromBase64(message.iv), additionalData: boundTo(from, to, keyId) },
-    pairwise, fromBase64(message.wrapped));
-  if (secret.byteLength !== SECRET_BYTES) throw new Error("a frame-key secret has 32 bytes");
-  return new Uint8Array(secret);
+export async function open(pairwise, message, context) {
+  if (typeof message.iv !== "string" || typeof message.sealed !== "string") {
+    throw new Error("a sealed message has an iv and a body");
+  }
+  const plaintext = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: fromBase64(message.iv), additionalData: new TextEncoder().encode(context) },
+    pairwise, fromBase64(message.sealed));
+  return new Uint8Array(plaintext);
 }

@@ -10,7 +10,8 @@
 
 import { frameKey } from "./e2ee-frame.js";
 import {
-  createIdentity, identityText, pairwiseKey, readPublicKeys, SECRET_BYTES, unwrapSecret, wrapSecret,
+  chatContext, createIdentity, identityText, open, pairwiseKey, readPublicKeys, seal, SECRET_BYTES,
+  secretContext,
 } from "./e2ee-keys.js";
 
 /** Switch to a new key this long after handing it out, even if not everyone confirmed it. */
@@ -44,10 +45,16 @@ export class GroupEncryption {
    * @param {object} options
    * @param {(to: string, data: object) => void} options.send an `e2ee` message to one participant
    * @param {() => void} [options.onChange] who can encrypt, or the group's identities, changed
+   * @param {(from: string, text: unknown) => void} [options.onChat] a chat message arrived
    */
-  constructor({ send, onChange = () => {} }) {
+  constructor({ send, onChange = () => {}, onChat = () => {} }) {
     this.send = send;
     this.onChange = onChange;
+    this.onChat = onChat;
+    /** Chat messages sent, and the last one received per sender: a replayed one is dropped. */
+    this.chatSent = 0;
+    /** @type {Map<string, number>} */
+    this.chatSeen = new Map();
     this.capable = canEncryptFrames();
     /** @type {Worker | null} */
     this.worker = this.capable
@@ -127,7 +134,27 @@ export class GroupEncryption {
       if (data.kind === "hello") await this.greeted(from, data);
       else if (data.kind === "key") await this.receiveKey(from, data);
       else if (data.kind === "ack") this.acknowledged(from, data.keyId);
+      else if (data.kind === "chat") await this.receiveChat(from, data);
     });
+  }
+
+  /**
+   * Send a chat message to everyone, each copy sealed with that person's pairwise key: the server
+   * passes on what it cannot read. Returns how many people it went to (0: nobody could get it).
+   * @param {string} text
+   */
+  sendChat(text) {
+    const recipients = [...this.peers].filter(([, peer]) => peer.pairwise);
+    this.chatSent += 1;
+    const plaintext = new TextEncoder().encode(JSON.stringify({ seq: this.chatSent, text }));
+    this.run(async () => {
+      for (const [peerId, peer] of recipients) {
+        if (!this.self || !peer.pairwise) continue;
+        const sealed = await seal(peer.pairwise, plaintext, chatContext(this.self, peerId));
+        this.send(peerId, { kind: "chat", ...sealed });
+      }
+    });
+    return recipients.length;
   }
 
   /**
@@ -254,8 +281,8 @@ export class GroupEncryption {
   async giveKey(peerId, key) {
     const peer = this.peers.get(peerId);
     if (!peer || !peer.pairwise || !this.self) return;
-    const binding = { from: this.self, to: peerId, keyId: key.keyId };
-    this.send(peerId, { kind: "key", keyId: key.keyId, ...(await wrapSecret(peer.pairwise, key.secret, binding)) });
+    const { iv, sealed } = await seal(peer.pairwise, key.secret, secretContext(this.self, peerId, key.keyId));
+    this.send(peerId, { kind: "key", keyId: key.keyId, iv, wrapped: sealed });
   }
 
   /** @param {string} from @param {any} data */
@@ -263,7 +290,9 @@ export class GroupEncryption {
     const peer = this.peers.get(from);
     if (!peer || !peer.pairwise || !this.self || !Number.isInteger(data.keyId)) return;
     const keyId = /** @type {number} */ (data.keyId);
-    const secret = await unwrapSecret(peer.pairwise, data, { from, to: this.self, keyId });
+    const secret = await open(peer.pairwise, { iv: data.iv, sealed: data.wrapped },
+      secretContext(from, this.self, keyId));
+    if (secret.length !== SECRET_BYTES) throw new Error("a frame-key secret has 32 bytes");
     if (!this.peers.has(from)) return; // they left while we unwrapped
     this.known.add(keyId);
     this.post({ op: "receive-key", frameKey: await frameKey(keyId, secret) });
@@ -271,6 +300,17 @@ export class GroupEncryption {
     const old = peer.keyIds.splice(0, Math.max(0, peer.keyIds.length - KEYS_KEPT_PER_SENDER));
     if (old.length) this.post({ op: "forget-keys", keyIds: old });
     this.send(from, { kind: "ack", keyId });
+  }
+
+  /** @param {string} from @param {any} data */
+  async receiveChat(from, data) {
+    const peer = this.peers.get(from);
+    if (!peer || !peer.pairwise || !this.self) return;
+    const message = JSON.parse(new TextDecoder().decode(
+      await open(peer.pairwise, data, chatContext(from, this.self))));
+    if (!Number.isInteger(message.seq) || message.seq <= (this.chatSeen.get(from) || 0)) return;
+    this.chatSeen.set(from, message.seq);
+    this.onChat(from, message.text);
   }
 
   /** @param {string} from @param {unknown} keyId */

@@ -1,5 +1,5 @@
 // @ts-check
-// Home page: pick a suggested word, change language without a extra click.
+// Home page: pick a suggested word.
 
 import { forgetPendingTerms, rememberPendingTerms } from "./terms-memory.js";
 
@@ -12,13 +12,6 @@ document.addEventListener("click", (event) => {
     input.focus();
   }
 });
-
-const languageSelect = document.getElementById("lang-select");
-if (languageSelect) {
-  languageSelect.addEventListener("change", () => {
-    /** @type {HTMLFormElement} */ (languageSelect.closest("form")).submit();
-  });
-}
 
 // Remember the counsellor's terms in this tab for the invite panel (static/js/terms-memory.js):
 // just before *Start* is sent, and forgotten again when the form comes back instead of a room.

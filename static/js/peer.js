@@ -9,7 +9,7 @@ export class PeerLink {
    *          iceTransportPolicy?: RTCIceTransportPolicy, localStream: MediaStream | null,
    *          sendSignal: (data: object) => void, onStream: (stream: MediaStream) => void,
    *          onConnectionState: (state: string) => void,
-   *          iceRestarted?: () => void,
+   *          iceRestarted?: () => void, onChat?: (text: unknown) => void,
    *          freshIceServers?: () => Promise<RTCIceServer[] | null>}} options
    */
   constructor(options) {
@@ -28,6 +28,10 @@ export class PeerLink {
     this.senders = { audio: null, video: null };
     this.localStream = options.localStream;
     this.attachLocal(options.localStream);
+    // Chat straight between the two browsers (DTLS, like the media). Both sides make it with the
+    // same id, so it rides on the media's negotiation and nobody has to offer it.
+    this.chat = pc.createDataChannel("chat", { negotiated: true, id: 0 });
+    this.chat.onmessage = (event) => options.onChat && options.onChat(event.data);
     pc.onnegotiationneeded = async () => {
       // The first offer comes from the impolite side only: two first offers crossing each other
       // (both sides learn of each other at once) lost the call now and then in Chromium.
@@ -72,6 +76,16 @@ export class PeerLink {
     if (iceServers) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
     this.pc.restartIce();
     if (iceRestarted) iceRestarted();
+  }
+
+  /**
+   * @param {string} text
+   * @returns {boolean} whether the other browser can get it now
+   */
+  sendChat(text) {
+    if (this.chat.readyState !== "open") return false;
+    this.chat.send(text);
+    return true;
   }
 
   /**

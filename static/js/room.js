@@ -2,6 +2,7 @@
 // The call page: the only module here that looks up the page's elements; it wires media,
 // signaling, peer links and the parts of the page together.
 
+import { ChatPanel } from "./chat.js";
 import { installDebugApi } from "./debug-api.js";
 import { enterThroughPreview, forgetEntry } from "./entry.js";
 import { GroupSession } from "./group.js";
@@ -49,6 +50,7 @@ const state = {
   encryption: new GroupEncryption({
     send: (to, data) => signaling.send({ type: "e2ee", to, data }),
     onChange: () => refreshSecurityStatus(),
+    onChat: (from, text) => chat.receive(from, text),
   }),
 };
 
@@ -80,6 +82,31 @@ const status = new SecurityStatus(
   },
   { strings, announce },
 );
+
+const chat = new ChatPanel(
+  {
+    panel: $("chat"),
+    log: /** @type {HTMLOListElement} */ ($("chat-log")),
+    form: /** @type {HTMLFormElement} */ ($("chat-form")),
+    input: /** @type {HTMLInputElement} */ ($("chat-input")),
+    toggle: $("chat-toggle"),
+    badge: $("chat-unread"),
+  },
+  { strings, announce, send: sendChat },
+);
+
+/**
+ * Send a chat message to everyone: over the data channels of direct connections, or sealed for
+ * each person through the server in a group (which cannot read it).
+ * @param {string} text
+ * @returns {boolean} whether anyone could get it
+ */
+function sendChat(text) {
+  if (state.mode === "group") return state.encryption.sendChat(text) > 0;
+  let sent = false;
+  for (const link of state.links.values()) sent = link.sendChat(text) || sent;
+  return sent;
+}
 
 const tiles = new RemoteTiles($("stage"), {
   strings,
@@ -129,6 +156,7 @@ function linkTo(peerId) {
     iceTransportPolicy: config.iceTransportPolicy,
     localStream: outgoingStream(),
     sendSignal: (data) => signaling.signal(peerId, data),
+    onChat: (text) => chat.receive(peerId, text),
     onStream: (stream) => tiles.show(peerId, stream),
     onConnectionState: () => refreshSecurityStatus(),
     iceRestarted: reportIceRestart,
@@ -263,11 +291,12 @@ function finish(panelId, title) {
   state.links.clear();
   closeGroup();
   state.encryption.close();
+  chat.clear();
   if (state.screenShare) state.screenShare.stop();
   if (invite) invite.hide();
   if (state.blur) state.blur.stop();
   if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
-  for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning"]) {
+  for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning", "chat"]) {
     $(id).hidden = true;
   }
   moderation.hide();

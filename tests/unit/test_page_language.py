@@ -69,13 +69,13 @@ def test_room_page_of_a_belgian_browser_is_dutch_and_names_no_raw_tag():
     html = room_page(client)
     config = json.loads(ROOM_CONFIG.search(html).group(1))
     assert config["language"] == "nl"
-    assert '<html lang="nl">' in html
+    assert '<html lang="nl" dir="ltr">' in html
     assert 'lang="nl-BE"' not in html
 
 
 def test_picker_region_tag_is_remembered_as_the_offered_language():
     client = app_offering().test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US"
-    assert '<html lang="fr">' in client.get("/?lang=fr-BE").get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in client.get("/?lang=fr-BE").get_data(as_text=True)
     config = json.loads(ROOM_CONFIG.search(room_page(client)).group(1))
     assert config["language"] == "fr"

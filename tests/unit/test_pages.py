@@ -27,7 +27,7 @@ def test_help_pages_answer_with_the_security_headers(client, path):
 @pytest.mark.parametrize("lang", ["de", "nl", "en", "fr"])
 def test_help_pages_speak_the_chosen_language(client, path, lang):
     html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}" dir="ltr">' in html
 
 
 def test_footer_links_the_help_pages_everywhere(client):

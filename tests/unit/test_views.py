@@ -86,8 +86,8 @@ def test_every_page_sends_the_security_headers(client):
 
 
 def test_language_picker_sets_html_lang_and_is_remembered(client):
-    assert '<html lang="nl">' in client.get("/?lang=nl").get_data(as_text=True)
-    assert '<html lang="nl">' in client.get("/faq").get_data(as_text=True)
+    assert '<html lang="nl" dir="ltr">' in client.get("/?lang=nl").get_data(as_text=True)
+    assert '<html lang="nl" dir="ltr">' in client.get("/faq").get_data(as_text=True)
 
 
 def test_health_and_metrics_count_without_personal_data(client):
