@@ -18,7 +18,9 @@ it has every signal the leaver sent. The slot opens its next room at once, so ab
 Lost message: a signal sent by the leaver (all of them precede its hangup) that its partner did
 not receive, or a signal the partner sent before the leaver began leaving that the leaver did not
 receive. Signals the partner sent after that moment go to a partner that is leaving or gone and
-are counted apart ("to_leaving_partner"), never as lost.
+are counted apart ("to_leaving_partner"), never as lost; once the leaver is gone the server
+answers them with an `unknown-peer` error frame (printed under error_frames). Rooms of three are
+not part of the churn.
 
 Limits raised for the bench: the server runs with `tests.live.start_web`'s generous address
 budgets (PRAATBOX_ROOMS_OPENED_LIMIT and PRAATBOX_TERM_LOOKUP_LIMIT at 10000 per interval),
