@@ -1,4 +1,5 @@
-"""Take the README screenshots: home, and a running two-person call at desktop and phone size.
+"""Take the docs screenshots: home, a running two-person call at desktop and phone size, and the
+client's phone in Arabic (right-to-left): the call and the home page.
 
 Run inside the loopback-only namespace (the call's media must stay on loopback):
     sh scripts/run-in-netns.sh .venv/bin/python scripts/screenshots.py
@@ -63,10 +64,21 @@ def main() -> None:
                         "() => !document.querySelector('#notices .notice')", timeout=12_000)
                 counsellor.screenshot(path=DOCS / "screenshot-room.png")
                 client.screenshot(path=DOCS / "screenshot-room-phone.png")
+
+                # The client switches to Arabic on the call page: it reloads and rejoins.
+                client.get_by_test_id("lang-select").select_option("ar")
+                client.wait_for_url("**lang=ar*")
+                wait_for_state(client, receiving_media, what="the call in Arabic")
+                client.wait_for_function(
+                    "() => !document.querySelector('#notices .notice')", timeout=12_000)
+                client.screenshot(path=DOCS / "screenshot-room-phone-ar.png")
+                client.goto("/")
+                client.screenshot(path=DOCS / "screenshot-home-phone-ar.png")
                 browser.close()
         finally:
             web.stop()
-    for name in ("screenshot-home.png", "screenshot-room.png", "screenshot-room-phone.png"):
+    for name in ("screenshot-home.png", "screenshot-room.png", "screenshot-room-phone.png",
+                 "screenshot-room-phone-ar.png", "screenshot-home-phone-ar.png"):
         print(f"wrote docs/{name}")
 
 
