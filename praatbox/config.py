@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from praatbox import keys
 from praatbox.keys import derive_key
@@ -44,6 +45,15 @@ def _url_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _whip_url(value: str) -> str:
+    """The WHIP endpoint (RFC 9725) the counsellor's browser streams to: an absolute http(s)
+    URL, since it also opens the page's Content-Security-Policy to exactly its origin."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("PRAATBOX_STREAMING_WHIP_URL must be an absolute http(s) URL")
+    return value.strip()
+
+
 # Environment variable → (config key, parser).
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_SECRET_KEY": ("SECRET_KEY", str),
@@ -56,6 +66,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PRAATBOX_TURN_CREDENTIAL_TTL_SECONDS": ("TURN_CREDENTIAL_TTL_SECONDS", int),
     "PRAATBOX_ICE_TRANSPORT_POLICY": ("ICE_TRANSPORT_POLICY", _ice_transport_policy),
     "PRAATBOX_RELAY_URL": ("RELAY_URL", str),
+    "PRAATBOX_STREAMING_WHIP_URL": ("STREAMING_WHIP_URL", _whip_url),
+    "PRAATBOX_STREAMING_WHIP_TOKEN": ("STREAMING_WHIP_TOKEN", str),
     "PRAATBOX_LANGUAGES": ("LANGUAGES", lambda value: tuple(_url_list(value))),
     "PRAATBOX_OPERATOR_NAME": ("OPERATOR_NAME", str),
     "PRAATBOX_OPERATOR_CONTACT": ("OPERATOR_CONTACT", str),
@@ -87,6 +99,10 @@ def default_settings() -> dict[str, Any]:
         "TURN_LISTEN": "0.0.0.0:3478",
         "ICE_TRANSPORT_POLICY": "all",
         "RELAY_URL": "",
+        # LIVE is offered only with a WHIP endpoint; its bearer token, if it needs one, goes to
+        # the counsellor's page only.
+        "STREAMING_WHIP_URL": "",
+        "STREAMING_WHIP_TOKEN": "",
         "LANGUAGES": DEFAULT_LANGUAGES,
         "OPERATOR_NAME": "",
         "OPERATOR_CONTACT": "",

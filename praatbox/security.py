@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, current_app, make_response, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -13,26 +13,35 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 HSTS = "max-age=31536000; includeSubDomains"
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        # wasm for background blur; never 'unsafe-eval' or inline scripts.
-        "script-src 'self' 'wasm-unsafe-eval'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+
+def content_security_policy(streaming_url: str = "") -> str:
+    """The page policy: everything from this site only; with a streaming endpoint set, the
+    browser may also connect to exactly that endpoint's origin (the WHIP POST and DELETE)."""
+    connect = "connect-src 'self'"
+    if streaming_url:
+        parts = urlsplit(streaming_url)
+        connect += f" {parts.scheme}://{parts.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            # wasm for background blur; never 'unsafe-eval' or inline scripts.
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "media-src 'self' blob: mediastream:",
+            connect,
+            "worker-src 'self' blob:",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": (
         "camera=(self), microphone=(self), display-capture=(self), geolocation=(), "
@@ -62,6 +71,8 @@ def _csrf_refused(error: CSRFError) -> Response:  # noqa: ARG001 - Flask error h
 
 
 def _add_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy",
+                                current_app.config["CONTENT_SECURITY_POLICY"])
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
@@ -96,4 +107,6 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionCookieInterface()
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(
+        app.config.get("STREAMING_WHIP_URL", ""))
     app.after_request(_add_headers)

@@ -12,7 +12,7 @@ import base64
 import json
 from typing import Any
 
-from praatbox.rooms.model import Participant, Room
+from praatbox.rooms.model import Capture, Participant, Room
 from praatbox.rooms.relay_pool import RelayInfo
 
 
@@ -35,6 +35,8 @@ def dump_room(room: Room) -> str:
         "relay": room.relay,
         "changes": room.changes,
         "moderatorHash": room.moderator_hash,
+        "captures": [_dump_capture(c) for c in room.captures.values()],
+        "consentGate": [_dump_participant(p) for p in room.consent_gate.values()],
     }, separators=(",", ":"))
 
 
@@ -59,6 +61,8 @@ def load_room(text: str | bytes) -> Room:
         relay=None if data["relay"] is None else str(data["relay"]),
         changes=int(data["changes"]),
         moderator_hash=None if data["moderatorHash"] is None else str(data["moderatorHash"]),
+        captures={c.kind: c for c in map(_load_capture, data.get("captures", []))},
+        consent_gate={p.peer_id: p for p in map(_load_participant, data.get("consentGate", []))},
     )
 
 
@@ -85,3 +89,13 @@ def _load_participant(data: dict[str, Any]) -> Participant:
     return Participant(str(data["peer"]), str(data["visitor"]), bool(data["moderator"]),
                        float(data["joined"]), bool(data.get("e2ee", False)),
                        str(data.get("resume", "")), None if away is None else float(away))
+
+
+def _dump_capture(capture: Capture) -> dict[str, Any]:
+    return {"kind": capture.kind, "by": capture.by, "state": capture.state,
+            "consents": sorted(capture.consents)}
+
+
+def _load_capture(data: dict[str, Any]) -> Capture:
+    return Capture(str(data["kind"]), str(data["by"]), str(data["state"]),
+                   {str(peer) for peer in data["consents"]})

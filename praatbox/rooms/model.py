@@ -57,6 +57,12 @@ class NotInRoom(RoomError):
     code = "not-allowed"
 
 
+class StreamingOff(RoomError):
+    """The operator set no streaming endpoint (PRAATBOX_STREAMING_WHIP_URL): no LIVE here."""
+
+    code = "streaming-off"
+
+
 class E2eeRequired(RoomError):
     """The counsellor requires end-to-end encryption, and this browser said it cannot do it."""
 
@@ -95,6 +101,25 @@ class Participant:
     away_since: float | None = None
 
 
+# What the counsellor's browser may capture, with everyone's consent (`capture`): a recording
+# kept on the counsellor's device, and a live stream to the operator's WHIP endpoint.
+REC, LIVE = "rec", "live"
+CAPTURE_KINDS = (REC, LIVE)
+# A capture waits for everyone's yes, then runs; once anyone says no it is gone.
+ASKING, RUNNING = "asking", "running"
+
+
+@dataclass
+class Capture:
+    """A recording or live stream the counsellor started: `by` is the participant whose browser
+    captures; it runs only while every other admitted participant is in `consents`."""
+
+    kind: str
+    by: str
+    state: str = ASKING
+    consents: set[str] = field(default_factory=set)
+
+
 @dataclass
 class Room:
     room_id: str
@@ -115,6 +140,10 @@ class Room:
     # sha256 of the moderator code of this room instance (`membership`): only a browser that
     # holds the code is its moderator, so an older session's cookie is not.
     moderator_hash: str | None = None
+    # Recording and streaming by kind, and the newcomers held at the door until they have
+    # answered the consent question of each capture (they are not admitted yet).
+    captures: dict[str, Capture] = field(default_factory=dict)
+    consent_gate: dict[str, Participant] = field(default_factory=dict)
 
     @property
     def locked(self) -> bool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from praatbox.rooms import capture, modes, resume
 from praatbox.rooms import e2ee as encryption
-from praatbox.rooms import modes, resume
 from praatbox.rooms.model import (
     Banned,
     Close,
@@ -87,7 +87,8 @@ class RoomRegistry:
         if visitor in room.banned and not moderator:
             raise Banned(room_id)
         encryption.check_entry(room, e2ee)
-        if len(room.participants) + len(room.lobby) >= self.max_participants:
+        if (len(room.participants) + len(room.lobby) + len(room.consent_gate)
+                >= self.max_participants):
             raise RoomFull(room_id)
         if room.mode == modes.MESH and len(room.participants) >= modes.MESH_MAX_PARTICIPANTS:
             raise RoomFull(room_id)
@@ -106,7 +107,8 @@ class RoomRegistry:
     ) -> list[Decision]:
         """A reload reconnects before the old socket is noticed closing: drop the old one first,
         so the room never counts the same browser twice (no false third person)."""
-        earlier = [p.peer_id for p in [*room.participants.values(), *room.lobby.values()]
+        earlier = [p.peer_id for p in [*room.participants.values(), *room.lobby.values(),
+                                       *room.consent_gate.values()]
                    if p.visitor == visitor]
         decisions: list[Decision] = []
         for peer_id in earlier:
@@ -115,12 +117,24 @@ class RoomRegistry:
         return decisions
 
     def _enter(self, room: Room, newcomer: Participant) -> list[Decision]:
+        """Admit a newcomer, unless a recording or stream runs (or is asked for) that they
+        have not consented to: then they wait at the door until they answer."""
+        if capture.must_consent(room, newcomer):
+            room.consent_gate[newcomer.peer_id] = newcomer
+            return [Send(newcomer.peer_id, capture.gate_question(room))]
         existing = list(room.participants)
         room.participants[newcomer.peer_id] = newcomer
         joined = {"type": "peer-joined", "peer": newcomer.peer_id, "e2ee": newcomer.e2ee}
         decisions: list[Decision] = [Send(other, joined) for other in existing]
         decisions += _sends(modes.after_arrival(room, self.relays, newcomer.peer_id))
         decisions.append(Send(newcomer.peer_id, _welcome(room, newcomer)))
+        return decisions + _sends(capture.after_entry(room))
+
+    def _open_door(self, room: Room) -> list[Decision]:
+        """Let in the newcomers at the door who have answered everything they were asked."""
+        decisions: list[Decision] = []
+        for peer_id in capture.ready_at_door(room):
+            decisions += self._enter(room, room.consent_gate.pop(peer_id))
         return decisions
 
     def leave(self, room_id: str, peer_id: str, reason: str, now: float) -> list[Decision]:
@@ -131,13 +145,20 @@ class RoomRegistry:
         if room.lobby.pop(peer_id, None) is not None:
             notice = {"type": "knock-withdrawn", "peer": peer_id}
             return [Send(m, notice) for m in room.moderators()]
+        if room.consent_gate.pop(peer_id, None) is not None:
+            return []
         if room.participants.pop(peer_id, None) is None:
             return []
         if not room.participants and not room.lobby:
             room.empty_since = now
         notice = {"type": "peer-left", "peer": peer_id, "reason": reason}
         decisions: list[Decision] = [Send(other, notice) for other in room.participants]
-        return decisions + _sends(modes.after_departure(room, peer_id))
+        return decisions + self._after_departure(room, peer_id)
+
+    def _after_departure(self, room: Room, peer_id: str) -> list[Decision]:
+        decisions = _sends(modes.after_departure(room, peer_id))
+        decisions += _sends(capture.after_departure(room, peer_id))
+        return decisions + self._open_door(room)
 
     def depart(
         self, room_id: str, peer_id: str, socket_hash: str, reason: str, dropped: bool,
@@ -196,6 +217,10 @@ class RoomRegistry:
             return self.route_e2ee(room_id, peer_id, message["to"], message["data"])
         if kind == "require-e2ee":
             return self.set_require_e2ee(room_id, peer_id, message["on"], now)
+        if kind == "capture":
+            return self.set_capture(room_id, peer_id, message["kind"], message["on"])
+        if kind == "consent":
+            return self.consent(room_id, peer_id, message["kind"], message["accept"])
         raise ValueError(f"unhandled message type {kind}")
 
     def route_signal(
@@ -239,24 +264,26 @@ class RoomRegistry:
         """Remove a participant for good. Their browser session cannot come back, and since a
         fresh browser session costs nothing, the waiting room goes on: everyone new knocks."""
         room = self._moderated(room_id, moderator)
-        target = room.participants.get(peer_id) or room.lobby.get(peer_id)
+        target = (room.participants.get(peer_id) or room.lobby.get(peer_id)
+                  or room.consent_gate.get(peer_id))
         if target is None or peer_id == moderator:
             raise UnknownPeer(peer_id)
         room.banned.add(target.visitor)
         room.lobby.pop(peer_id, None)
+        room.consent_gate.pop(peer_id, None)
         notice = {"type": "peer-left", "peer": peer_id, "reason": "kicked"}
         decisions: list[Decision] = [Send(other, notice) for other in room.participants
                                      if other != peer_id]
         if not room.waiting_room:
             decisions += self.set_waiting_room(room_id, moderator, True)
         if room.participants.pop(peer_id, None) is not None:
-            decisions += _sends(modes.after_departure(room, peer_id))
+            decisions += self._after_departure(room, peer_id)
         return decisions + [Send(peer_id, {"type": "kicked"}), Close(peer_id, "kicked")]
 
     def end(self, room_id: str, moderator: str, now: float) -> list[Decision]:
         """End the session for everyone and forget the room and its password."""
         room = self._moderated(room_id, moderator)
-        everyone = list(room.participants) + list(room.lobby)
+        everyone = list(room.participants) + list(room.lobby) + list(room.consent_gate)
         del self.rooms[room_id]
         self._remember_ended(room_id, now)
         notices: list[Decision] = [Send(p, {"type": "ended"}) for p in everyone]
@@ -286,6 +313,20 @@ class RoomRegistry:
         for peer_id in removed:
             decisions += self.leave(room_id, peer_id, encryption.REMOVED_REASON, now)
         return decisions
+
+    def set_capture(self, room_id: str, moderator: str, kind: str, on: bool) -> list[Decision]:
+        """A counsellor asks everyone's consent to record or stream (on), or stops (off)."""
+        room = self._moderated(room_id, moderator)
+        if on:
+            return _sends(capture.start(room, moderator, kind))
+        return _sends(capture.stop(room, kind)) + self._open_door(room)
+
+    def consent(self, room_id: str, peer_id: str, kind: str, accept: bool) -> list[Decision]:
+        """Someone inside, or at the door, says yes or no to a recording or stream."""
+        room = self._room(room_id)
+        if peer_id not in room.consent_gate:
+            self._admitted(room_id, peer_id)
+        return _sends(capture.answer(room, peer_id, kind, accept)) + self._open_door(room)
 
     def record_failed_attempt(self, room_id: str, locked_out: bool = False) -> list[Decision]:
         """Count a wrong password; warn the moderators once the count gets suspicious, and at
@@ -408,6 +449,7 @@ def _welcome(room: Room, participant: Participant) -> Message:
         "waitingRoom": room.waiting_room,
         "knocking": list(room.lobby) if participant.moderator else [],
         **encryption.welcome_fields(room, participant),
+        "captures": capture.describe(room),
     }
 
 

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any, Callable
 
+from praatbox.rooms.model import CAPTURE_KINDS
+
 Message = dict[str, Any]
 
 # The largest frame a browser or relay may send (an SDP with many candidates fits easily).
@@ -147,6 +149,27 @@ def _switch(kind: str) -> Callable[[Message], Message]:
     return decode
 
 
+def _capture_kind(frame: Message) -> str:
+    kind = frame.get("kind")
+    if kind not in CAPTURE_KINDS:
+        raise ProtocolError("bad-field", "kind must be rec or live")
+    return str(kind)
+
+
+def _capture(frame: Message) -> Message:
+    """The counsellor asks to record or stream (`on`: true), or stops (false)."""
+    if not isinstance(frame.get("on"), bool):
+        raise ProtocolError("bad-field", "on must be true or false")
+    return {"type": "capture", "kind": _capture_kind(frame), "on": frame["on"]}
+
+
+def _consent(frame: Message) -> Message:
+    """A participant's yes or no to a recording or stream (a later no withdraws the yes)."""
+    if not isinstance(frame.get("accept"), bool):
+        raise ProtocolError("bad-field", "accept must be true or false")
+    return {"type": "consent", "kind": _capture_kind(frame), "accept": frame["accept"]}
+
+
 CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "signal": _signal,
     "hangup": _bare("hangup"),
@@ -159,6 +182,8 @@ CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "waiting-room": _switch("waiting-room"),
     "require-e2ee": _switch("require-e2ee"),
     "e2ee": _e2ee,
+    "capture": _capture,
+    "consent": _consent,
 }
 
 

@@ -20,7 +20,7 @@ from wsproto.frame_protocol import CloseReason
 from praatbox import web_counters
 from praatbox.hub import Hub, SocketEnd, current_hub
 from praatbox.rooms import membership, resume
-from praatbox.rooms.model import RoomError
+from praatbox.rooms.model import LIVE, RoomError, StreamingOff
 from praatbox.security import same_origin
 from praatbox.signaling.protocol import (
     ProtocolError,
@@ -142,6 +142,9 @@ def room_socket(ws: Any, room_id: str) -> None:
                     outbox.put({"type": "pong"})
                 elif message["type"] == "ice-restart":
                     web_counters.ice_restart_reported()
+                elif message["type"] == "capture" and message["kind"] == LIVE and \
+                        not current_app.config["STREAMING_WHIP_URL"]:
+                    raise StreamingOff(room_id)
                 else:
                     rooms.handle(room_id, peer_id, message)
             except (ProtocolError, RoomError) as error:
@@ -239,4 +242,5 @@ def _error_text(error: ProtocolError | RoomError) -> str:
         "unknown-peer": "that participant is not in this room",
         "not-allowed": "only the counsellor may do that",
         "room-not-open": "this room is closed",
+        "streaming-off": "live streaming is not set up on this server",
     }.get(error.code, "not allowed")

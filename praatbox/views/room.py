@@ -92,13 +92,25 @@ def show(room_id: str) -> Response:
         "iceTransportPolicy": current_app.config["ICE_TRANSPORT_POLICY"],
         # Whoever waited for the counsellor was promised to join by itself: no preview then.
         "autoEnter": session.pop(AUTO_ENTER_KEY, None) == room_id,
+        # Only the counsellor's browser streams, so only its page learns where to.
+        "streaming": _streaming_endpoint() if status == membership.MODERATOR else None,
     }
     return make_response(render_template(
         "room.html", room_id=room_id, config=config, moderator=config["moderator"],
+        streaming=config["streaming"] is not None,
         locked=bool(lock and lock.password_hash), password_error=None,
         invite=_invite_links(room_id) if config["moderator"] else None,
         moderator_code=membership.moderator_code(session, room_id) if config["moderator"] else None,
     ))
+
+
+def _streaming_endpoint() -> dict[str, str] | None:
+    """Where LIVE goes (PRAATBOX_STREAMING_WHIP_URL), or None: no LIVE on this server."""
+    url = str(current_app.config["STREAMING_WHIP_URL"])
+    if not url:
+        return None
+    token = str(current_app.config["STREAMING_WHIP_TOKEN"])
+    return {"url": url, **({"token": token} if token else {})}
 
 
 @bp.get("/<room_id>/ice")

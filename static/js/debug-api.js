@@ -8,8 +8,9 @@ import { summariseCall } from "./stats.js";
  * @param {import("./types").CallState} state
  * @param {() => string[]} safetyWords
  * @param {() => boolean} groupEncrypted every browser in the group encrypts its frames
+ * @param {{recording: boolean, streaming: boolean}} captures what the server says runs now
  */
-export function installDebugApi(state, safetyWords, groupEncrypted) {
+export function installDebugApi(state, safetyWords, groupEncrypted, captures) {
   Object.assign(window, {
     praatbox: {
       /** @returns {Promise<import("./types").DebugState>} */
@@ -29,8 +30,8 @@ export function installDebugApi(state, safetyWords, groupEncrypted) {
           meshFallback: state.mode === "mesh",
           safetyWords: safetyWords(),
           screenSharing: Boolean(state.screenShare && state.screenShare.sharing),
-          recording: false,
-          streaming: false,
+          recording: captures.recording,
+          streaming: captures.streaming,
           blur: Boolean(state.blur && state.blur.producing),
         };
       },

@@ -2,7 +2,9 @@
 // The call page: the only module here that looks up the page's elements; it wires media,
 // signaling, peer links and the parts of the page together.
 
+import { CaptureSession } from "./capture-session.js";
 import { ChatPanel } from "./chat.js";
+import { CaptureConsent } from "./consent.js";
 import { installDebugApi } from "./debug-api.js";
 import { enterThroughPreview, forgetEntry } from "./entry.js";
 import { GroupSession } from "./group.js";
@@ -106,6 +108,62 @@ function sendChat(text) {
   let sent = false;
   for (const link of state.links.values()) sent = link.sendChat(text) || sent;
   return sent;
+}
+
+/** @param {string} id */
+const buttonOrNull = (id) => /** @type {HTMLButtonElement | null} */ (document.getElementById(id));
+
+/** The counsellor's recording and live stream; other pages only show and answer. */
+const captureSession = config.moderator
+  ? new CaptureSession({
+      sources: (consented) => captureSources(consented),
+      streaming: config.streaming || null,
+      iceServers: config.iceServers,
+      download: /** @type {HTMLAnchorElement} */ ($("record-download")),
+      downloadBox: $("recording-ready"),
+      strings,
+      announce,
+      stopCapture: (kind) => signaling.send({ type: "capture", kind, on: false }),
+    })
+  : null;
+
+const consent = new CaptureConsent(
+  {
+    recIndicator: $("rec-indicator"),
+    liveIndicator: $("live-indicator"),
+    dialog: $("consent"),
+    question: $("consent-question"),
+    accept: /** @type {HTMLButtonElement} */ ($("consent-accept")),
+    decline: /** @type {HTMLButtonElement} */ ($("consent-decline")),
+    withdraw: /** @type {HTMLButtonElement} */ ($("consent-withdraw")),
+    waiting: document.getElementById("consent-waiting"),
+    buttons: {
+      rec: { start: buttonOrNull("record-start"), stop: buttonOrNull("record-stop") },
+      live: { start: buttonOrNull("live-start"), stop: buttonOrNull("live-stop") },
+    },
+  },
+  {
+    strings,
+    announce,
+    send: (message) => signaling.send(message),
+    onChange: (captures) => {
+      if (captureSession && !state.ended) captureSession.update(captures, state.self);
+    },
+  },
+);
+
+/**
+ * Who is in the recording or stream: ourselves and everyone who said yes (which, while it runs,
+ * is everyone in the room: a newcomer enters only after answering).
+ * @param {string[]} consented
+ */
+function captureSources(consented) {
+  const videos = [/** @type {HTMLVideoElement} */ ($("local-video"))];
+  for (const peerId of state.peers) {
+    const video = consented.includes(peerId) ? tiles.find(peerId)?.querySelector("video") : null;
+    if (video) videos.push(video);
+  }
+  return videos.map((video) => ({ video }));
 }
 
 const tiles = new RemoteTiles($("stage"), {
@@ -295,7 +353,12 @@ function finish(panelId, title) {
   if (state.screenShare) state.screenShare.stop();
   if (invite) invite.hide();
   if (state.blur) state.blur.stop();
-  if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
+  // The recording stops with the call and stays offered for saving; a stream just ends.
+  const captured = captureSession ? captureSession.stopAll() : Promise.resolve();
+  captured.finally(() => {
+    if (state.localStream) state.localStream.getTracks().forEach((track) => track.stop());
+  });
+  consent.reset(String(state.self), []);
   for (const id of ["stage", "local-video", "controls", "knocking", "safety", "third-person-warning", "chat"]) {
     $(id).hidden = true;
   }
@@ -474,6 +537,7 @@ const handlers = {
     moderation.setRequireE2ee(Boolean(message.e2eeRequired));
     for (const peerId of message.knocking || []) moderation.showKnock(peerId);
     moderation.setWaitingRoom(message.waitingRoom);
+    consent.reset(message.self, message.captures || []);
     refreshSecurityStatus();
   },
   "peer-joined"(message) {
@@ -529,6 +593,13 @@ const handlers = {
   },
   knocking() {
     $("knocking").hidden = false;
+  },
+  "consent-needed"(message) {
+    $("knocking").hidden = true;
+    consent.askAtDoor(message.captures);
+  },
+  capture(message) {
+    consent.update(message);
   },
   knock(message) {
     moderation.showKnock(message.peer);
@@ -586,6 +657,7 @@ function catchUp(message) {
   setLocked(message.locked);
   moderation.setWaitingRoom(message.waitingRoom);
   for (const peerId of message.knocking || []) moderation.showKnock(peerId);
+  consent.reset(message.self, message.captures || []);
 }
 
 function connectSignaling() {
@@ -605,7 +677,7 @@ function connectSignaling() {
   return signaling.connect();
 }
 
-installDebugApi(state, () => status.safetyWords, groupEncrypted);
+installDebugApi(state, () => status.safetyWords, groupEncrypted, consent);
 
 /**
  * Make an in-call toggle show what the preview left it at (muted stays muted).

@@ -1,6 +1,7 @@
 // The server → browser messages the room page handles (docs/signaling.md), for the type check
 // only: browsers never load this file.
 
+import type { Capture, CaptureKind } from "./consent.js";
 import type { RelaySignal } from "./group.js";
 import type { PeerSignal } from "./types";
 
@@ -21,6 +22,8 @@ export interface ServerMessages {
     e2eeRequired: boolean;
     /** Peers already in whose browser cannot encrypt (they said `e2ee=0`). */
     withoutE2ee: string[];
+    /** Recordings and streams asked for or running. */
+    captures?: Capture[];
   };
   /** This socket took back its place after a drop: the welcome's fields as they are now. */
   resumed: ServerMessages["welcome"];
@@ -51,6 +54,16 @@ export interface ServerMessages {
   kicked: {};
   ended: {};
   error: { code: string; message?: string };
+  /** Held at the door: answer each capture before entering. */
+  "consent-needed": { captures: { kind: CaptureKind; state: "asking" | "running" }[] };
+  /** A capture was asked for, started, or ended ("off", with the reason). */
+  capture: {
+    kind: CaptureKind;
+    state: "asking" | "running" | "off";
+    by?: string;
+    consented?: string[];
+    reason?: "stopped" | "declined" | "withdrawn" | "left";
+  };
 }
 
 /** One handler per message type. */

@@ -16,6 +16,8 @@ export interface RoomConfig {
   autoEnter?: boolean;
   iceServers: RTCIceServer[];
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /** Where LIVE streams to (the counsellor's page only, when the operator set one). */
+  streaming?: { url: string; token?: string } | null;
 }
 
 /** The call as room.js keeps it; the debug API reads it anew on every call. */
