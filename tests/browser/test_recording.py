@@ -40,7 +40,9 @@ new MutationObserver(() => {
     const el = document.getElementById(kind + "-indicator");
     if (el && !el.hidden) window.__shown[kind] = true;
   }
-}).observe(document, { subtree: true, attributes: true, attributeFilter: ["hidden"], childList: true });
+}).observe(document, {
+  subtree: true, attributes: true, attributeFilter: ["hidden"], childList: true,
+});
 """
 # A grid cell shows someone's picture when its luma varies (the fake camera's checkerboard);
 # an empty cell is the composer's flat background.
