@@ -19,7 +19,6 @@ from praatbox.signaling.protocol import MAX_FORWARD_BYTES
 from . import forwarding
 from .aiortc_hooks import (
     check_hooks,
-    install_pass_through,
     install_peer_policy,
     use_host_addresses,
 )
@@ -122,7 +121,6 @@ def main() -> int:
         logger.error("PRAATBOX_SECRET_KEY must be set (the same secret as the web process)")
         return 2
     check_hooks()
-    install_pass_through()
     use_host_addresses(config.host_ips)
     install_peer_policy(config.peer_policy())
     if config.decode_probe:

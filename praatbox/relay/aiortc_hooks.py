@@ -3,10 +3,14 @@
 These libraries have no public API for what the relay needs, so a few private names are used;
 `check_hooks` fails at start (not in the middle of a call) when an upgrade moved one of them:
 
-- receivers yield encoded frames: `aiortc.rtcrtpreceiver.get_decoder` is replaced by a
-  pass-through, and the relay's receivers get a tap in place of their decoder queue;
-- keyframe requests go through a receiver's `_send_rtcp_pli`, and a subscriber's requests
-  reach the publisher through its sender's `_send_keyframe`;
+- a publisher's RTP packets: the relay's receivers get a `PacketTap` in place of their jitter
+  buffer, so each packet is handed on as aiortc has checked it (SRTP, RTX unwrapped, NACKs and
+  receiver reports to the publisher, REMB) and never reassembled into a frame;
+- a subscriber's packets: the relay writes them itself (`rtp_writer`: SRTP protect, then the
+  nominated ICE pair's socket) with the SSRCs of the aiortc sender that owns the m-line, which
+  keeps its RTCP: sender reports (counters filled in by the relay), NACKs answered by the relay
+  (`_retransmit`), PLI/FIR turned into a keyframe request to the publisher (`_send_keyframe`);
+- keyframe requests to a publisher go through a receiver's `_send_rtcp_pli`;
 - a sender's msid (`_stream_id`, `_track_id`) names the publisher for the browser;
 - the local addresses offered (`aioice.ice.get_host_addresses`) and the remote ones checked.
 
@@ -20,35 +24,47 @@ in the SDP of an answer and trickled ones alike (aiortc hands both to
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import logging
-import queue
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Callable
+from typing import Any, Protocol
 
 import aioice.ice
 import aiortc.rtcrtpreceiver
 import av
 from aioice import Candidate, mdns
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCDtlsTransport, RTCIceTransport, RTCRtpReceiver, RTCRtpSender
+from aiortc.codecs import is_rtx
 from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtp import AnyRtcpPacket, RtcpSenderInfo, RtcpSrPacket, RtpPacket
 
 from praatbox.turn.peers import PeerPolicy
+
+from .rtp import ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, MID_URI
 
 logger = logging.getLogger(__name__)
 
 # The versions these hooks were written against (pyproject.toml pins the same ranges).
 SUPPORTED_VERSIONS = {"aiortc": "1.16.", "aioice": "0.13."}
-# aiortc keeps each receiver's decoder queue in a name-mangled private attribute.
-DECODER_QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
+# aiortc keeps each receiver's jitter buffer in a name-mangled private attribute.
+JITTER_BUFFER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 
 # An mDNS lookup is a query to this multicast group: it follows the policy for that address.
 MDNS_GROUP = ("224.0.0.251", 5353)
 
 _validate_remote_candidate = aioice.ice.validate_remote_candidate
 _add_remote_candidate = aioice.ice.Connection.add_remote_candidate
+
+
+def _uses(function: Callable[..., Any], *names: str) -> bool:
+    return set(names) <= set(function.__code__.co_names)
 
 
 def check_hooks() -> None:
@@ -59,11 +75,21 @@ def check_hooks() -> None:
     expected = {
         "aiortc.rtcrtpreceiver.get_decoder": hasattr(aiortc.rtcrtpreceiver, "get_decoder"),
         "RTCRtpReceiver._send_rtcp_pli": hasattr(RTCRtpReceiver, "_send_rtcp_pli"),
-        "RTCRtpSender._send_keyframe": hasattr(RTCRtpSender, "_send_keyframe"),
+        f"RTCRtpReceiver.{JITTER_BUFFER_ATTRIBUTE}":
+            _uses(RTCRtpReceiver.__init__, JITTER_BUFFER_ATTRIBUTE)
+            and _uses(RTCRtpReceiver._handle_rtp_packet, JITTER_BUFFER_ATTRIBUTE),
+        "RTCRtpSender._send_keyframe, _retransmit and _send_rtcp": all(
+            hasattr(RTCRtpSender, name) for name in ("_send_keyframe", "_retransmit", "_send_rtcp")
+        ) and _uses(RTCRtpSender._handle_rtcp_packet, "_send_keyframe", "_retransmit")
+          and _uses(RTCRtpSender._run_rtcp, "_send_rtcp"),
+        "RTCRtpSender._ssrc and _rtx_ssrc": _uses(RTCRtpSender.__init__, "_ssrc", "_rtx_ssrc"),
         "RTCRtpSender._stream_id and _track_id": {"_stream_id", "_track_id"} <= set(
             RTCRtpSender.__init__.__code__.co_names + RTCRtpSender.replaceTrack.__code__.co_names),
-        f"RTCRtpReceiver.{DECODER_QUEUE_ATTRIBUTE}":
-            DECODER_QUEUE_ATTRIBUTE in RTCRtpReceiver.__init__.__code__.co_names,
+        "RTCDtlsTransport._state and _tx_srtp": _uses(RTCDtlsTransport._send_rtp,
+                                                      "_state", "_tx_srtp"),
+        "RTCIceTransport._connection": _uses(RTCIceTransport.__init__, "_connection"),
+        "aioice.ice.Connection._nominated": _uses(aioice.ice.Connection.sendto,
+                                                  "_nominated", "protocol", "remote_addr"),
         "aioice.ice.get_host_addresses": hasattr(aioice.ice, "get_host_addresses"),
         "aioice.ice.validate_remote_candidate": hasattr(aioice.ice, "validate_remote_candidate"),
         "aioice.ice.Connection.add_remote_candidate":
@@ -92,34 +118,176 @@ def _pass_through_decoder(codec: RTCRtpCodecParameters) -> Decoder:
 
 
 def install_pass_through() -> None:
-    """Make every aiortc receiver in this process yield encoded packets (relay process only):
-    a sender whose track yields packets only repacks them into RTP."""
+    """Make every aiortc receiver in this process yield encoded frames, not pictures.
+
+    For the aiortc peers that stand in for browsers in the tests and the bench: they can then
+    compare the frames they receive with the ones sent, without decoding. The relay itself
+    needs no decoder: its receivers never reassemble frames (`PacketTap`).
+    """
     aiortc.rtcrtpreceiver.get_decoder = _pass_through_decoder
 
 
-def replace_decoder_queue(
-    receiver: RTCRtpReceiver, make: Callable[[queue.Queue[object]], object]
-) -> None:
-    """Put `make(original queue)` where `receiver` queues frames for its decoder thread."""
-    setattr(receiver, DECODER_QUEUE_ATTRIBUTE, make(getattr(receiver, DECODER_QUEUE_ATTRIBUTE)))
+OnPacket = Callable[[RtpPacket], None]
+OnFrame = Callable[[bytes], None]
 
 
-def forward_keyframe_requests(sender: RTCRtpSender, request: Callable[[], None]) -> None:
-    """Route a subscriber's keyframe requests (PLI/FIR) to `request`: aiortc's sender would only
-    set a flag for its own encoder, but with pass-through the keyframe must come from the
-    publisher."""
-    sender._send_keyframe = request  # type: ignore[method-assign]
+class PacketTap:
+    """Stands in for an aiortc receiver's jitter buffer: hands each packet on, keeps none.
+
+    The receiver calls `add` from its packet handler in the event loop, after SRTP, RTX
+    unwrapping, NACK bookkeeping and bitrate estimation. Returning no frame means nothing ever
+    reaches the receiver's decoder thread (which only ends, with the receiver). With `on_frame`
+    (the test-only decode probe) the packets also go through aiortc's own jitter buffer, and
+    each frame it completes is shown to `on_frame`.
+    """
+
+    def __init__(self, jitter_buffer: Any, on_packet: OnPacket, on_frame: OnFrame | None) -> None:
+        self._jitter_buffer = jitter_buffer
+        self._on_packet = on_packet
+        self._on_frame = on_frame
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        try:
+            self._on_packet(packet)
+            if self._on_frame is not None:
+                frame = self._jitter_buffer.add(packet)[1]
+                if frame is not None:
+                    self._on_frame(frame.data)
+        except Exception:
+            # An exception here would end the whole connection's receive loop.
+            logger.exception("forwarding a packet failed")
+        return False, None
+
+
+def tap_packets(receiver: RTCRtpReceiver, on_packet: OnPacket,
+                on_frame: OnFrame | None = None) -> None:
+    """Put a `PacketTap` where `receiver` reassembles frames."""
+    jitter_buffer = getattr(receiver, JITTER_BUFFER_ATTRIBUTE)
+    setattr(receiver, JITTER_BUFFER_ATTRIBUTE, PacketTap(jitter_buffer, on_packet, on_frame))
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
+    """Ask the publisher behind `receiver` for a keyframe (an RTCP PLI for `ssrc`)."""
+    await receiver._send_rtcp_pli(ssrc)
+
+
+@dataclass(frozen=True)
+class SendParameters:
+    """What a subscriber's browser agreed to receive on one m-line."""
+
+    ssrc: int
+    rtx_ssrc: int
+    payload_type: int
+    rtx_payload_type: int | None
+    clock_rate: int
+    mid: str | None
+    mid_extension_id: int | None
+    abs_send_time_extension_id: int | None
+    audio_level_extension_id: int | None
+
+
+def send_parameters(sender: RTCRtpSender, parameters: RTCRtpSendParameters) -> SendParameters:
+    """Read the negotiated codec, RTX, mid and header extension ids of `sender`."""
+    codec = parameters.codecs[0]
+    if codec.payloadType is None:
+        raise ValueError("negotiated codec without a payload type")
+    rtx = next((c.payloadType for c in parameters.codecs
+                if is_rtx(c) and c.parameters.get("apt") == codec.payloadType), None)
+    ids = {extension.uri: extension.id for extension in parameters.headerExtensions}
+    return SendParameters(
+        ssrc=sender._ssrc, rtx_ssrc=sender._rtx_ssrc, payload_type=codec.payloadType,
+        rtx_payload_type=rtx, clock_rate=codec.clockRate, mid=parameters.muxId,
+        mid_extension_id=ids.get(MID_URI), abs_send_time_extension_id=ids.get(ABS_SEND_TIME_URI),
+        audio_level_extension_id=ids.get(AUDIO_LEVEL_URI),
+    )
+
+
+class SenderOwner(Protocol):
+    """Who writes a sender's packets, and so answers its subscriber's RTCP."""
+
+    def sender_started(self, parameters: SendParameters, write: Callable[[bytes], bool]) -> None:
+        """The subscriber's transport is up: packets may go out through `write`."""
+
+    def keyframe_requested(self) -> None:
+        """The subscriber sent a PLI or FIR."""
+
+    def retransmit(self, sequence_number: int) -> None:
+        """The subscriber sent a NACK for this packet."""
+
+    def sender_info(self) -> RtcpSenderInfo | None:
+        """Counters for the next sender report (None: keep aiortc's)."""
+
+
+class IdleTrack(MediaStreamTrack):
+    """The track of a sender whose packets the relay writes: it never yields a frame, so the
+    sender's own RTP loop waits without cost until the sender stops."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._stopped = asyncio.Event()
+
+    async def recv(self) -> av.Packet:
+        await self._stopped.wait()
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopped.set()
+
+
+def rtp_writer(transport: RTCDtlsTransport) -> Callable[[bytes], bool]:
+    """Protect and send one RTP packet at once, in the caller's turn of the event loop.
+
+    aiortc's own path (`_send_rtp`) is three coroutines deep for one `sendto`; the relay
+    sends each publisher's packet to every subscriber from inside the receive handler. The
+    transport's byte and packet counters are left as they are. False: not sent (not connected).
+    """
+    connection = transport.transport._connection
+
+    def write(packet: bytes) -> bool:
+        pair = connection._nominated.get(1)
+        if pair is None or transport._state is not DtlsState.CONNECTED:
+            return False
+        pair.protocol.transport.sendto(transport._tx_srtp.protect(packet), pair.remote_addr)
+        return True
+
+    return write
+
+
+def take_over_sender(sender: RTCRtpSender, owner: SenderOwner) -> None:
+    """Let `owner` write what `sender` sends and answer its RTCP (the sender's track must be an
+    `IdleTrack`). aiortc's sender keeps the SDP (SSRCs, msid), RTCP routing, receiver reports
+    and its sender-report timer."""
+    start = sender.send
+
+    async def send(parameters: RTCRtpSendParameters) -> None:
+        await start(parameters)
+        owner.sender_started(send_parameters(sender, parameters), rtp_writer(sender.transport))
+
+    async def retransmit(sequence_number: int) -> None:
+        owner.retransmit(sequence_number)
+
+    send_rtcp = sender._send_rtcp
+
+    async def send_reports(packets: list[AnyRtcpPacket]) -> None:
+        info = owner.sender_info()
+        if info is not None:
+            for packet in packets:
+                if isinstance(packet, RtcpSrPacket):
+                    packet.sender_info = info
+        await send_rtcp(packets)
+
+    sender.send = send  # type: ignore[method-assign]
+    sender._send_keyframe = owner.keyframe_requested  # type: ignore[method-assign]
+    sender._retransmit = retransmit  # type: ignore[method-assign]
+    sender._send_rtcp = send_reports  # type: ignore[method-assign]
 
 
 def label_sender(sender: RTCRtpSender, stream_id: str, track_id: str) -> None:
     """Set the msid a sender announces: how the browser tells whose picture this is."""
     sender._stream_id = stream_id
     sender._track_id = track_id
-
-
-async def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
-    """Ask the publisher behind `receiver` for a keyframe (an RTCP PLI for `ssrc`)."""
-    await receiver._send_rtcp_pli(ssrc)
 
 
 def use_host_addresses(host_ips: tuple[str, ...]) -> None:

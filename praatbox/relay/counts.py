@@ -11,6 +11,7 @@ class RelayCounts:
     """Totals the relay's code adds to with a plain ``+=`` (no locks, no per-frame calls)."""
 
     forwarded_frames: int = 0
+    retransmitted_packets: int = 0
     keyframe_requests: int = 0
     bad_frames: int = 0
 

@@ -1,87 +1,46 @@
-"""Forward a publisher's encoded frames to its subscribers without decoding them.
+"""Forward a publisher's RTP packets to its subscribers, one header rewrite per subscriber.
 
-Decoding and re-encoding would cost a core per few streams, and would break browser-side frame
-encryption. aiortc's receivers are made to yield encoded frames (`aiortc_hooks`), and the relay's
-own receivers go one step further: a `FrameTap` takes each reassembled frame before it reaches
-aiortc's decoder thread.
+Reassembling frames and packing them again cost most of the relay's CPU, and decoding would
+break browser-side frame encryption. So each packet a publisher sends goes out to every
+subscriber as it came, with the subscriber's SSRC, payload type, sequence number and timestamp
+in a new header (`rtp.py`). aiortc still does ICE, DTLS, SRTP, SDP and the RTCP of each stream;
+the hooks that make it hand over packets instead of frames are in `aiortc_hooks.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fractions
 import logging
 import math
-import queue
+import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
-import av
-from aiortc import RTCRtpReceiver
-from aiortc.jitterbuffer import JitterFrame
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.rtp import RtcpSenderInfo, RtpPacket
 
-from .aiortc_hooks import replace_decoder_queue
+from . import rtp
+from .aiortc_hooks import IdleTrack, SendParameters, take_over_sender, tap_packets
 from .counts import counts
 
 logger = logging.getLogger(__name__)
 
-# A subscriber further behind than this is cut back to the next keyframe (video) or to
-# the newest frame (audio): ~3 s of video at 30 fps, ~1 s of 20 ms Opus frames.
-VIDEO_BUFFER_FRAMES = 90
-AUDIO_BUFFER_FRAMES = 50
+# Packets each subscriber stream keeps for retransmission on a NACK: about 1 s of 1 Mbit/s
+# video, more than a round trip; older requests are not answered (the browser then asks for
+# a keyframe). The same depth as aiortc's own senders.
+HISTORY_PACKETS = 128
 # At most one keyframe request per publisher per interval: every subscriber's PLI and every
-# overflow lands here, and each keyframe costs the publisher several times a delta frame.
+# newcomer waiting for a keyframe lands here, and each keyframe costs the publisher several
+# times a delta frame.
 KEYFRAME_REQUEST_INTERVAL_S = 0.5
+# Sequence numbers start in the lower half, as aiortc's do: libsrtp guesses the rollover
+# counter from them, and an early wrap confuses it.
+SEQUENCE_START_RANGE = 1 << 15
+HALF_SEQUENCE = 1 << 15
 
-OnFrame = Callable[[RTCRtpCodecParameters, JitterFrame], None]
 # Test-only: given a track's kind, something to show every published frame to (`decode_probe`).
 FrameObserver = Callable[[str], Callable[[bytes], None] | None]
 frame_observer: FrameObserver | None = None
-
-
-class FrameTap:
-    """Stands in for an aiortc receiver's decoder queue and hands frames on in the event loop.
-
-    aiortc queues each reassembled frame to a decoder thread, which sends it back to the event
-    loop (`run_coroutine_threadsafe`): per frame two thread hops, a GIL handover and a self-pipe
-    wakeup, then one more task wakeup to read the track. That was the largest share of the
-    relay's CPU per published stream. Only the stop marker (None) reaches the thread, so the
-    receiver still ends it (and its track) as before.
-    """
-
-    def __init__(self, decoder_queue: queue.Queue[object], on_frame: OnFrame) -> None:
-        self._queue = decoder_queue
-        self._on_frame = on_frame
-
-    @classmethod
-    def install(cls, receiver: RTCRtpReceiver, on_frame: OnFrame) -> None:
-        """Put a tap in place of `receiver`'s decoder queue."""
-        replace_decoder_queue(receiver, lambda decoder_queue: cls(decoder_queue, on_frame))
-
-    def put(self, item: tuple[RTCRtpCodecParameters, JitterFrame] | None) -> None:
-        """Called by the receiver in the event loop, from its packet handler."""
-        if item is None:
-            self._queue.put(None)
-            return
-        try:
-            self._on_frame(*item)
-        except Exception:
-            # An exception here would end the whole connection's receive loop.
-            logger.exception("forwarding a frame failed")
-
-    def get(self) -> object:
-        """Called by the decoder thread if it started after the tap was installed."""
-        return self._queue.get()
-
-
-def is_keyframe(kind: str, data: bytes) -> bool:
-    """Tell whether a frame can start playback (VP8: bit 0 of the frame tag is 0, RFC 6386)."""
-    if kind == "audio":
-        return True
-    return bool(data) and not data[0] & 0x01
 
 
 class Feed:
@@ -89,38 +48,42 @@ class Feed:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._outlets: set[Outlet] = set()
-        self._send_pli: Callable[[], Awaitable[None]] | None = None
-        self._time_base: fractions.Fraction | None = None
+        # Bumped when the publisher's SSRC changes: outlets then start over at a keyframe.
+        self.source = 0
+        self._ssrc: int | None = None
+        self._outlets: tuple[Outlet, ...] = ()
+        self._receiver: RTCRtpReceiver | None = None
+        self._send_pli: Callable[[int], Awaitable[None]] | None = None
         self._last_request = -math.inf
         self._deferred: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
-        self._observe = frame_observer(kind) if frame_observer is not None else None
 
     @property
     def started(self) -> bool:
-        return self._send_pli is not None
+        return self._receiver is not None
 
-    def start(self, receiver: RTCRtpReceiver, send_pli: Callable[[], Awaitable[None]]) -> None:
-        """Fan out the frames `receiver` reassembles; `send_pli` asks for a keyframe."""
+    def start(self, receiver: RTCRtpReceiver, send_pli: Callable[[int], Awaitable[None]]) -> None:
+        """Fan out the packets `receiver` gets; `send_pli(ssrc)` asks for a keyframe."""
+        self._receiver = receiver
         self._send_pli = send_pli
-        FrameTap.install(receiver, self._fan_out)
+        observe = frame_observer(self.kind) if frame_observer is not None else None
+        tap_packets(receiver, self._fan_out, observe)
 
     def add(self, outlet: Outlet) -> None:
-        self._outlets.add(outlet)
+        self._outlets = (*self._outlets, outlet)
 
     def remove(self, outlet: Outlet) -> None:
-        self._outlets.discard(outlet)
+        self._outlets = tuple(o for o in self._outlets if o is not outlet)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per interval (later ones are merged)."""
-        if self.kind != "video" or self._send_pli is None:
+        if self.kind != "video" or self._ssrc is None or self._send_pli is None:
             return
         loop = asyncio.get_running_loop()
         wait = self._last_request + KEYFRAME_REQUEST_INTERVAL_S - loop.time()
         if wait <= 0:
             self._last_request = loop.time()
-            task = asyncio.ensure_future(self._send_pli())
+            task = asyncio.ensure_future(self._send_pli(self._ssrc))
             counts.keyframe_requests += 1
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
@@ -135,121 +98,160 @@ class Feed:
         """Let go of every outlet (their transceivers stay for reuse)."""
         if self._deferred is not None:
             self._deferred.cancel()
-        for outlet in list(self._outlets):
+        for outlet in self._outlets:
             outlet.detach()
         await asyncio.gather(*self._pending, return_exceptions=True)
 
-    def _fan_out(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
-        """Hand one reassembled frame to every outlet; runs inside aiortc's packet handler."""
-        if self._time_base is None:
-            self._time_base = fractions.Fraction(1, codec.clockRate)
-        data = frame.data
-        if self._observe is not None:
-            self._observe(data)
-        keyframe = is_keyframe(self.kind, data)
-        outlets = list(self._outlets)
+    def _fan_out(self, packet: RtpPacket) -> None:
+        """Send one packet to every outlet; runs inside aiortc's packet handler."""
+        if packet.ssrc != self._ssrc:
+            self._ssrc = packet.ssrc
+            self.source += 1
+        video = self.kind == "video"
+        keyframe = video and rtp.vp8_starts_keyframe(packet.payload)
+        now = time.time()
+        outlets = self._outlets
         for outlet in outlets:
-            outlet.push(data, frame.timestamp, self._time_base, keyframe)
-        counts.forwarded_frames += len(outlets)
+            outlet.forward(packet, keyframe, now)
+        if packet.marker or not video:  # one frame per outlet, for the metrics
+            counts.forwarded_frames += len(outlets)
 
 
-class Outlet(MediaStreamTrack):
-    """A subscriber's outgoing track: a bounded buffer of one feed's frames.
+class Outlet:
+    """One subscriber's m-line: the publisher it shows, and the RTP stream it writes.
 
-    It outlives the feed it is attached to, so the subscriber's transceiver (and the aiortc
-    sender loop reading this track, which ends for good if a track ends) can be reused for
-    the next publisher. Timestamps are rebased so the subscriber sees one continuous stream.
+    It outlives the feed it is attached to, so the subscriber's transceiver can show the next
+    publisher. Sequence numbers stay contiguous and timestamps continuous across such switches,
+    so the browser sees one stream that pauses; each new source starts at a keyframe.
     """
 
     def __init__(self, kind: str) -> None:
-        super().__init__()
         self.kind = kind
-        self._capacity = VIDEO_BUFFER_FRAMES if kind == "video" else AUDIO_BUFFER_FRAMES
-        self._buffer: deque[tuple[bytes, int, fractions.Fraction]] = deque()
-        self._wakeup = asyncio.Event()
+        self.track = IdleTrack(kind)
         self._feed: Feed | None = None
-        self._reading = False
-        self._need_keyframe = True
-        self._pts_offset: int | None = None
-        self._last_pts: int | None = None
-        self._last_time = 0.0
+        self._params: SendParameters | None = None
+        self._write: Callable[[bytes], bool] | None = None
+        self._mid_element = b""
+        self._source = -1  # the feed's source this stream is anchored to (-1: none yet)
+        self._first_sequence = 0  # the publisher's sequence number at the anchor
+        self._sequence_offset = 0
+        self._timestamp_offset = 0
+        self._next_sequence = random.randrange(SEQUENCE_START_RANGE)
+        self._next_rtx_sequence = random.randrange(SEQUENCE_START_RANGE)
+        self._last_timestamp: int | None = None
+        self._last_sent_at = 0.0
+        self._history: list[bytes | None] = [None] * HISTORY_PACKETS
+        self._packets = 0
+        self._octets = 0
 
     @property
     def feed(self) -> Feed | None:
         return self._feed
 
+    def take_over(self, sender: RTCRtpSender) -> None:
+        """Write what `sender` sends (its track must be this outlet's `track`)."""
+        take_over_sender(sender, self)
+
     def attach(self, feed: Feed) -> None:
-        """Start relaying `feed`; playback resumes at its next keyframe."""
+        """Start relaying `feed`; the stream resumes at its next keyframe."""
         self.detach()
         self._feed = feed
-        self._need_keyframe = True
-        self._pts_offset = None
+        self._source = -1
         feed.add(self)
-        if self._reading:
-            feed.request_keyframe()
 
     def detach(self) -> None:
         if self._feed is not None:
             self._feed.remove(self)
             self._feed = None
-        self._buffer.clear()
-
-    def request_keyframe(self) -> None:
-        """Forward the subscriber's PLI/FIR to the publisher (installed on the aiortc sender)."""
-        if self._feed is not None:
-            self._feed.request_keyframe()
-
-    def push(self, data: bytes, pts: int, time_base: fractions.Fraction, keyframe: bool) -> None:
-        """Queue one encoded frame; called by the feed for every frame the publisher sends."""
-        if not self._reading or self._feed is None:
-            return
-        if self._need_keyframe:
-            if not keyframe:
-                self._feed.request_keyframe()
-                return
-            self._need_keyframe = False
-        if len(self._buffer) >= self._capacity:
-            # Dropping delta frames would corrupt the picture until the next keyframe anyway.
-            logger.debug("%s outlet overflowed: dropping %d frames", self.kind, len(self._buffer))
-            self._buffer.clear()
-            if self.kind == "video" and not keyframe:
-                self._need_keyframe = True
-                self._feed.request_keyframe()
-                return
-        self._buffer.append((data, pts, time_base))
-        self._wakeup.set()
-
-    async def recv(self) -> av.Packet:
-        if not self._reading:
-            # The sender only reads once the subscriber's transport is up: start from a
-            # keyframe now rather than from frames it could not have decoded.
-            self._reading = True
-            if self._feed is not None:
-                self._feed.request_keyframe()
-        while not self._buffer:
-            if self.readyState != "live":
-                raise MediaStreamError
-            self._wakeup.clear()
-            await self._wakeup.wait()
-        data, pts, time_base = self._buffer.popleft()
-        packet = av.Packet(data)
-        packet.pts = self._rebase(pts, time_base)
-        packet.time_base = time_base
-        return packet
-
-    def _rebase(self, pts: int, time_base: fractions.Fraction) -> int:
-        now = time.monotonic()
-        if self._pts_offset is None:
-            if self._last_pts is None:
-                self._pts_offset = 0
-            else:
-                elapsed = max(1, int((now - self._last_time) / time_base))
-                self._pts_offset = self._last_pts + elapsed - pts
-        self._last_pts = pts + self._pts_offset
-        self._last_time = now
-        return self._last_pts
 
     def stop(self) -> None:
         self.detach()
-        super().stop()
-        self._wakeup.set()
+        self.track.stop()
+
+    # SenderOwner: called by the subscriber's aiortc sender.
+
+    def sender_started(self, parameters: SendParameters, write: Callable[[bytes], bool]) -> None:
+        self._params = parameters
+        self._write = write
+        self._mid_element = (
+            rtp.extension_element(parameters.mid_extension_id, parameters.mid.encode())
+            if parameters.mid and parameters.mid_extension_id else b"")
+
+    def keyframe_requested(self) -> None:
+        """Forward the subscriber's PLI/FIR to the publisher."""
+        if self._feed is not None:
+            self._feed.request_keyframe()
+
+    def retransmit(self, sequence_number: int) -> None:
+        """Answer a NACK from the history, on the RTX stream when one was negotiated."""
+        packet = self._history[sequence_number % HISTORY_PACKETS]
+        if (packet is None or self._write is None or self._params is None
+                or rtp.sequence_number_of(packet) != sequence_number):
+            return
+        params = self._params
+        if params.rtx_payload_type is not None:
+            packet = rtp.rtx_packet(packet, params.rtx_payload_type, self._next_rtx_sequence,
+                                    params.rtx_ssrc)
+            self._next_rtx_sequence = (self._next_rtx_sequence + 1) % rtp.SEQUENCE_MODULO
+        self._write(packet)
+        counts.retransmitted_packets += 1
+
+    def sender_info(self) -> RtcpSenderInfo | None:
+        if self._last_timestamp is None:
+            return None
+        return RtcpSenderInfo(
+            ntp_timestamp=rtp.ntp_timestamp(self._last_sent_at),
+            rtp_timestamp=self._last_timestamp,
+            packet_count=self._packets & 0xFFFFFFFF,
+            octet_count=self._octets & 0xFFFFFFFF,
+        )
+
+    # The hot path: once per published packet and subscriber.
+
+    def forward(self, packet: RtpPacket, keyframe: bool, now: float) -> None:
+        """Rewrite one of the feed's packets for this subscriber and send it."""
+        params = self._params
+        if params is None or self._write is None or self._feed is None:
+            return
+        sequence_number = packet.sequence_number
+        if self._source != self._feed.source:
+            if self.kind == "video" and not keyframe:
+                self._feed.request_keyframe()
+                return
+            self._anchor(packet, params.clock_rate, now)
+        elif (sequence_number - self._first_sequence) % rtp.SEQUENCE_MODULO >= HALF_SEQUENCE:
+            return  # older than where this stream started: its number was someone else's
+        sequence = (sequence_number + self._sequence_offset) % rtp.SEQUENCE_MODULO
+        timestamp = (packet.timestamp + self._timestamp_offset) % rtp.TIMESTAMP_MODULO
+        elements = self._mid_element
+        extensions = packet.extensions
+        if extensions.abs_send_time is not None and params.abs_send_time_extension_id:
+            elements += rtp.abs_send_time_element(params.abs_send_time_extension_id,
+                                                  extensions.abs_send_time)
+        if extensions.audio_level is not None and params.audio_level_extension_id:
+            elements += rtp.audio_level_element(params.audio_level_extension_id,
+                                                extensions.audio_level)
+        data = rtp.pack_packet(packet.marker, params.payload_type, sequence, timestamp,
+                               params.ssrc, rtp.extension_block(elements), packet.payload)
+        self._history[sequence % HISTORY_PACKETS] = data
+        if (sequence - self._next_sequence) % rtp.SEQUENCE_MODULO < HALF_SEQUENCE:
+            self._next_sequence = (sequence + 1) % rtp.SEQUENCE_MODULO
+            self._last_timestamp = timestamp
+            self._last_sent_at = now
+        if self._write(data):
+            self._packets += 1
+            self._octets += len(packet.payload)
+
+    def _anchor(self, packet: RtpPacket, clock_rate: int, now: float) -> None:
+        """Map a new source's numbers onto this stream: the next sequence number, and a
+        timestamp as far past the last one as time has passed."""
+        assert self._feed is not None
+        self._source = self._feed.source
+        self._first_sequence = packet.sequence_number
+        self._sequence_offset = self._next_sequence - packet.sequence_number
+        if self._last_timestamp is None:
+            start = random.randrange(rtp.TIMESTAMP_MODULO)
+        else:
+            elapsed = max(1, int((now - self._last_sent_at) * clock_rate))
+            start = self._last_timestamp + elapsed
+        self._timestamp_offset = start - packet.timestamp

@@ -44,6 +44,9 @@ class RelayCollector(Collector):
         yield CounterMetricFamily("praatbox_relay_forwarded_frames",
                                   "Media frames handed to subscribers.",
                                   value=self.totals.forwarded_frames)
+        yield CounterMetricFamily("praatbox_relay_retransmitted_packets",
+                                  "Packets sent again on a subscriber's NACK.",
+                                  value=self.totals.retransmitted_packets)
         yield CounterMetricFamily("praatbox_relay_keyframe_requests",
                                   "Keyframe requests (PLI) sent to publishers.",
                                   value=self.totals.keyframe_requests)

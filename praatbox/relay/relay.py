@@ -21,14 +21,14 @@ from typing import Any
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpReceiver,
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
-from aiortc import sdp as aiortc_sdp
 from aiortc.sdp import candidate_from_sdp
 
-from .aiortc_hooks import forward_keyframe_requests, label_sender, request_keyframe
+from .aiortc_hooks import label_sender, request_keyframe
 from .config import DEFAULT_RESTART_INTERVAL_SECONDS
 from .counts import counts
 from .forwarding import Feed, Outlet
@@ -36,8 +36,8 @@ from .forwarding import Feed, Outlet
 logger = logging.getLogger(__name__)
 
 KINDS = ("audio", "video")
-# Only these reach the browsers: VP8 survives pass-through byte for byte (H.264 repacking
-# does not), and every browser decodes it.
+# Only these reach the browsers: VP8 keyframes can be told from the clear payload header (group
+# E2EE keeps it clear), and every browser decodes it.
 PREFERRED_MIME_TYPES = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
 
 Frame = dict[str, Any]
@@ -52,20 +52,6 @@ def _prefer_codecs(transceiver: RTCRtpTransceiver) -> None:
     wanted = PREFERRED_MIME_TYPES[transceiver.kind]
     codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
     transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in wanted])
-
-
-def _media_ssrc(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver) -> int | None:
-    """Find the SSRC a browser sends on `transceiver` (the primary one, not RTX)."""
-    if pc.remoteDescription is None:
-        return None
-    description = aiortc_sdp.SessionDescription.parse(pc.remoteDescription.sdp)
-    media = next((m for m in description.media if m.rtp.muxId == transceiver.mid), None)
-    if media is None:
-        return None
-    for group in media.ssrc_group:
-        if group.semantic == "FID" and group.items:
-            return int(group.items[0])
-    return int(media.ssrc[0].ssrc) if media.ssrc else None
 
 
 @dataclass
@@ -124,9 +110,9 @@ class PeerSession:
             )
             if slot is None:
                 outlet = Outlet(kind)
-                transceiver = self.pc.addTransceiver(outlet, direction="sendonly")
+                transceiver = self.pc.addTransceiver(outlet.track, direction="sendonly")
                 _prefer_codecs(transceiver)
-                forward_keyframe_requests(transceiver.sender, outlet.request_keyframe)
+                outlet.take_over(transceiver.sender)
                 slot = Slot(transceiver, outlet, None)
                 self._slots.append(slot)
             slot.publisher = publisher.peer_id
@@ -205,10 +191,8 @@ class PeerSession:
             if feed.started or transceiver.receiver.track is None:
                 continue
 
-            async def send_pli(transceiver: RTCRtpTransceiver = transceiver) -> None:
-                ssrc = _media_ssrc(self.pc, transceiver)
-                if ssrc is not None:
-                    await request_keyframe(transceiver.receiver, ssrc)
+            async def send_pli(ssrc: int, receiver: RTCRtpReceiver = transceiver.receiver) -> None:
+                await request_keyframe(receiver, ssrc)
 
             feed.start(transceiver.receiver, send_pli)
 

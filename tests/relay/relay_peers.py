@@ -14,9 +14,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import RtpPacket
 
 from praatbox.relay.config import rtc_configuration
-from praatbox.relay.forwarding import is_keyframe
 from praatbox.relay.relay import Relay
 
 VIDEO_FPS = 15
@@ -60,6 +61,11 @@ def encode_audio(count: int = 50) -> list[bytes]:
         encoded, _ = encoder.encode(frame)
         payloads += encoded
     return payloads
+
+
+def is_keyframe(kind: str, data: bytes) -> bool:
+    """Whether a whole encoded frame starts playback (VP8: bit 0 of the frame tag is 0)."""
+    return kind == "audio" or (bool(data) and not data[0] & 0x01)
 
 
 class PacketSource(MediaStreamTrack):
@@ -126,13 +132,19 @@ class FakeBrowser:
         self.offers = 0
         self._send = send
         self._mid_publisher: dict[str, str | None] = {}
+        self._mid_kind: dict[str, str] = {}
+        self._packets: list[RtpPacket] = []
+        self._recording = False
         self._lock = asyncio.Lock()
         self._readers: list[asyncio.Task[None]] = []
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            mid = next(t.mid for t in self.pc.getTransceivers() if t.receiver.track is track)
-            self._readers.append(asyncio.ensure_future(self._read(track, mid)))
+            transceiver = next(t for t in self.pc.getTransceivers() if t.receiver.track is track)
+            assert transceiver.mid is not None
+            if not self._recording:
+                self._record_packets(transceiver.receiver.transport)
+            self._readers.append(asyncio.ensure_future(self._read(track, transceiver.mid)))
 
     async def handle_signal(self, data: dict[str, Any]) -> None:
         async with self._lock:
@@ -145,6 +157,7 @@ class FakeBrowser:
                 if media.direction in ("sendonly", "sendrecv") and media.msid:
                     publisher = media.msid.split()[0]
                 self._mid_publisher[media.rtp.muxId] = publisher
+                self._mid_kind[media.rtp.muxId] = media.kind
             self.offers += 1
             await self.pc.setLocalDescription(await self.pc.createAnswer())
             answer = self.pc.localDescription
@@ -152,6 +165,34 @@ class FakeBrowser:
 
     def frames_from(self, publisher: str, kind: str) -> list[Received]:
         return [r for r in self.received if r.publisher == publisher and r.kind == kind]
+
+    def mid_of(self, publisher: str, kind: str) -> str:
+        """The m-line that shows `publisher`'s `kind` now."""
+        return next(mid for mid, who in self._mid_publisher.items()
+                    if who == publisher and self._mid_kind[mid] == kind)
+
+    def ssrcs(self, mid: str) -> tuple[int, int]:
+        """The media and RTX SSRC the relay announced for an m-line (its FID group)."""
+        description = aiortc_sdp.SessionDescription.parse(self.pc.remoteDescription.sdp)
+        media = next(m for m in description.media if m.rtp.muxId == mid)
+        group = next(g for g in media.ssrc_group if g.semantic == "FID")
+        return int(group.items[0]), int(group.items[1])
+
+    def packets(self, ssrc: int) -> list[RtpPacket]:
+        """Every RTP packet of one SSRC that arrived, as sent (RTX not unwrapped)."""
+        return [p for p in self._packets if p.ssrc == ssrc]
+
+    def _record_packets(self, transport: RTCDtlsTransport) -> None:
+        # The wire after SRTP, before aiortc routes packets to receivers (it drops RTX packets
+        # when several video m-lines share a transport: it never maps their SSRC).
+        self._recording = True
+        handle = transport._handle_rtp_data
+
+        async def record(data: bytes, arrival_time_ms: int) -> None:
+            self._packets.append(RtpPacket.parse(data))
+            await handle(data, arrival_time_ms)
+
+        transport._handle_rtp_data = record  # type: ignore[method-assign]
 
     async def close(self) -> None:
         await self.pc.close()

@@ -1,18 +1,14 @@
 """The relay forwards encoded media between aiortc peers without decoding it."""
 
 import asyncio
-import queue
 import time
 
 import aiortc.rtcrtpreceiver
 import pytest
 from aiortc import RTCRtpReceiver
-from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from relay_peers import FakeWeb, wait_until
+from relay_peers import FakeWeb, is_keyframe, wait_until
 
 from praatbox.relay.aiortc_hooks import PassThroughDecoder, check_hooks
-from praatbox.relay.forwarding import FrameTap, is_keyframe
 
 PEERS = ["alice", "bob", "carol"]
 
@@ -58,32 +54,6 @@ def test_relay_receivers_use_the_pass_through_decoder() -> None:
         mimeType="video/VP8", clockRate=90000, payloadType=96
     )
     assert isinstance(aiortc.rtcrtpreceiver.get_decoder(codec), PassThroughDecoder)
-
-
-def test_frame_tap_forwards_frames_and_passes_only_the_stop_marker_to_the_thread() -> None:
-    decoder_queue: queue.Queue[object] = queue.Queue()
-    received: list[bytes] = []
-
-    def on_frame(codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
-        if frame.data == b"bad":
-            raise RuntimeError("boom")
-        received.append(frame.data)
-
-    tap = FrameTap(decoder_queue, on_frame)
-    codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
-    tap.put((codec, JitterFrame(b"bad", 0)))  # must not reach aiortc's packet handler
-    tap.put((codec, JitterFrame(b"\x10", 3000)))
-    assert received == [b"\x10"]
-    assert decoder_queue.empty()
-    tap.put(None)
-    assert tap.get() is None
-
-
-def test_vp8_keyframe_bit() -> None:
-    assert is_keyframe("video", b"\x10\x02\x00\x9d\x01\x2a")
-    assert not is_keyframe("video", b"\x11\x02\x00")
-    assert not is_keyframe("video", b"")
-    assert is_keyframe("audio", b"\x01")
 
 
 def test_late_subscriber_gets_a_keyframe_within_two_seconds() -> None:

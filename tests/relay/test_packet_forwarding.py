@@ -1,0 +1,136 @@
+"""The relay forwards RTP packets: each subscriber gets one continuous stream per m-line, its
+lost packets back from the relay's history, and its keyframe requests reach the publisher."""
+
+import asyncio
+
+from aiortc.rtp import RtpPacket
+from relay_peers import FakeWeb, is_keyframe, wait_until
+
+from praatbox.relay.counts import counts
+
+PEERS = ["alice", "bob", "carol"]
+
+
+def _unwrapped(sequence_numbers: list[int]) -> list[int]:
+    """Sequence numbers in arrival order, made monotonic across the 16-bit wrap."""
+    out: list[int] = []
+    for number in sequence_numbers:
+        if out:
+            step = (number - out[-1]) % 65536
+            number = out[-1] + (step if step < 32768 else step - 65536)
+        out.append(number)
+    return out
+
+
+async def _flowing(web: FakeWeb, peers: list[str], frames: int = 10) -> None:
+    def flowing() -> bool:
+        return all(len(web.browser("r1", me).frames_from(other, "video")) >= frames
+                   for me in peers for other in peers if other != me)
+
+    await wait_until(flowing, 30, "video between every pair")
+
+
+def test_sequence_numbers_stay_contiguous_when_a_subscriber_line_shows_a_rejoined_publisher(
+) -> None:
+    async def scenario() -> None:
+        web = FakeWeb()
+        try:
+            await web.open_room("r1", PEERS)
+            await _flowing(web, PEERS)
+            bob = web.browser("r1", "bob")
+            mid = bob.mid_of("carol", "video")
+            ssrc, _ = bob.ssrcs(mid)
+            bob_session = web.relay.rooms["r1"].sessions["bob"]
+            offers = bob.offers
+
+            # Carol's connection goes and a new one comes: bob's m-line is reused for it.
+            await web.leave("r1", "carol")
+            await wait_until(lambda: bob.offers > offers
+                             and bob_session.pc.signalingState == "stable", 20,
+                             "bob to answer the offer without carol")
+            before = len(bob.packets(ssrc))
+            frames = len(bob.frames_from("carol", "video"))
+            carol = await web.join("r1", "carol")
+            await wait_until(lambda: len(bob.frames_from("carol", "video")) >= frames + 15
+                             and bob.frames_from("carol", "video")[-1].data in carol.video.sent,
+                             30, "bob receiving carol's new connection")
+            assert bob.mid_of("carol", "video") == mid
+            assert bob.ssrcs(mid) == (ssrc, bob.ssrcs(mid)[1])
+
+            packets = bob.packets(ssrc)
+            assert before > 0 and len(packets) >= before + 15
+            numbers = _unwrapped([p.sequence_number for p in packets])
+            assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), (
+                "one run of sequence numbers, no gap and no repeat across the switch")
+            timestamps = [p.timestamp for p in packets]
+            assert all((b - a) % 2**32 < 2**31 for a, b in zip(timestamps, timestamps[1:],
+                                                                strict=False)), (
+                "timestamps never go back")
+            first_new = packets[before]
+            assert first_new.payload[0] & 0x10, "the new source starts at a frame's first packet"
+        finally:
+            await web.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_nacked_packet_comes_back_from_the_relay_history_on_the_rtx_stream() -> None:
+    async def scenario() -> None:
+        web = FakeWeb()
+        try:
+            await web.open_room("r1", PEERS)
+            await _flowing(web, PEERS)
+            bob = web.browser("r1", "bob")
+            mid = bob.mid_of("alice", "video")
+            ssrc, rtx_ssrc = bob.ssrcs(mid)
+            lost = bob.packets(ssrc)[-5]
+            retransmitted = counts.retransmitted_packets
+
+            receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.mid == mid)
+            await receiver._send_rtcp_nack(ssrc, [lost.sequence_number])
+
+            def answered() -> list[RtpPacket]:
+                return [p for p in bob.packets(rtx_ssrc)
+                        if int.from_bytes(p.payload[:2], "big") == lost.sequence_number]
+
+            await wait_until(lambda: bool(answered()), 5, "the retransmission")
+            rtx = answered()[0]
+            assert rtx.payload[2:] == lost.payload, "the same payload, byte for byte"
+            assert rtx.timestamp == lost.timestamp
+            assert counts.retransmitted_packets == retransmitted + 1
+            # A packet not in the history (never sent, or long gone) is not answered.
+            await receiver._send_rtcp_nack(ssrc, [(lost.sequence_number - 1000) % 65536])
+            await asyncio.sleep(0.5)
+            assert counts.retransmitted_packets == retransmitted + 1
+        finally:
+            await web.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_subscribers_pli_makes_the_publisher_send_a_keyframe_it_then_receives() -> None:
+    async def scenario() -> None:
+        web = FakeWeb()
+        try:
+            await web.open_room("r1", PEERS)
+            await _flowing(web, PEERS, frames=20)
+            bob, alice = web.browser("r1", "bob"), web.browser("r1", "alice")
+            mid = bob.mid_of("alice", "video")
+            ssrc, _ = bob.ssrcs(mid)
+            await asyncio.sleep(0.6)  # past the relay's keyframe request throttle
+            keyframes_sent = alice.video.keyframes_sent
+            received = len(bob.frames_from("alice", "video"))
+
+            receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.mid == mid)
+            await receiver._send_rtcp_pli(ssrc)
+
+            await wait_until(lambda: alice.video.keyframes_sent > keyframes_sent, 5,
+                             "alice to be asked for a keyframe")
+            await wait_until(
+                lambda: any(is_keyframe("video", f.data)
+                            for f in bob.frames_from("alice", "video")[received:]),
+                5, "the keyframe at bob")
+        finally:
+            await web.close()
+
+    asyncio.run(scenario())
