@@ -1,22 +1,28 @@
-"""``python -m praatbox.turn``: run the TURN server until interrupted."""
+"""``python -m praatbox.turn``: run the TURN server (one process, or workers) until stopped."""
 
 import asyncio
 import os
 import signal
+import sys
+from dataclasses import replace
 
 import uvloop
 
 from praatbox.logs import configure_logging
 from praatbox.metrics_server import start_metrics_server
-from praatbox.turn.config import load_config
+from praatbox.turn.config import TurnConfig, load_config
 from praatbox.turn.metrics import turn_registry
 from praatbox.turn.server import TurnServer
+from praatbox.turn.workers import WorkerShare, run_workers
 
 
-async def serve() -> None:
+async def serve(config: TurnConfig, share: WorkerShare | None = None) -> None:
     """Start the server and stop it cleanly on SIGINT or SIGTERM."""
-    config = load_config()
-    server = TurnServer(config)
+    if share is not None and share.index and config.metrics_listen is not None:
+        # Each worker serves its own counts: worker i on the metrics port + i.
+        host, port = config.metrics_listen
+        config = replace(config, metrics_listen=(host, port + share.index))
+    server = TurnServer(config, share)
     metrics = start_metrics_server(config.metrics_listen, turn_registry(server),
                                    lambda: server.listening)
     await server.start()
@@ -35,8 +41,12 @@ async def serve() -> None:
 def main() -> None:
     """Log counts at info (never addresses or credentials) and serve on uvloop."""
     configure_logging(os.environ.get("PRAATBOX_TURN_LOG_LEVEL", "INFO"))
+    config = load_config()
     # uvloop, a dependency, wakes up faster than the stock loop on every relayed packet.
-    uvloop.run(serve())
+    if config.workers == 1:
+        uvloop.run(serve(config))
+        return
+    sys.exit(run_workers(config.workers, lambda share: uvloop.run(serve(config, share))))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ only ever hold live entries; ``sweep`` removes what expired.
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from praatbox.turn.budget import source_key
 
@@ -48,6 +48,16 @@ class Allocation:
     peer_channels: dict[Address, int] = field(default_factory=dict)
 
 
+class PortSet(Protocol):
+    """Where live relay ports are kept: a set, or one shared by the workers."""
+
+    def __contains__(self, port: object) -> bool: ...
+
+    def add(self, port: int) -> None: ...
+
+    def discard(self, port: int) -> None: ...
+
+
 class CapacityError(Exception):
     """Raised when an allocation would exceed its bounded permission or channel count."""
 
@@ -59,7 +69,10 @@ class ChannelConflict(Exception):
 class AllocationTable:
     """All allocations of one server, keyed by client (the 5-tuple up to the listener)."""
 
-    def __init__(self, user_quota: int, total_quota: int, address_quota: int | None = None) -> None:
+    def __init__(
+        self, user_quota: int, total_quota: int, address_quota: int | None = None,
+        relay_ports: PortSet | None = None,
+    ) -> None:
         self.user_quota = user_quota
         self.total_quota = total_quota
         self.address_quota = total_quota if address_quota is None else address_quota
@@ -69,8 +82,8 @@ class AllocationTable:
         # (client, channel number) -> (allocation, peer): the ChannelData fast path
         self.routes: dict[tuple[ClientKey, int], tuple[Allocation, Address]] = {}
         # Ports of live allocations' relays: on the server's own address, peers may reach these
-        # and nothing else (the peer policy reads this set).
-        self.relay_ports: set[int] = set()
+        # and nothing else (the peer policy reads this set; workers share one).
+        self.relay_ports: PortSet = set() if relay_ports is None else relay_ports
         self._per_user: dict[str, int] = {}
         self._per_address: dict[str, int] = {}
         # RESERVATION-TOKEN -> (relay kept for a later Allocate, expiry)

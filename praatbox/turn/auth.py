@@ -26,13 +26,15 @@ class Authenticator:
         realm: str,
         nonce_lifetime_seconds: float,
         static_users: dict[str, str] | None = None,
+        nonce_key: bytes | None = None,
     ) -> None:
         self.realm = realm
         self._secrets = list(secrets_list)
         self._static_users = dict(static_users or {})
         self._nonce_lifetime_seconds = nonce_lifetime_seconds
-        # Nonces only need to survive this process; clients get a 438 after a restart.
-        self._nonce_key = secrets.token_bytes(32)
+        # Nonces only need to survive this server (its workers share the key); clients get a
+        # 438 after a restart.
+        self._nonce_key = nonce_key or secrets.token_bytes(32)
 
     def make_nonce(self, now: float, client_ip: str) -> bytes:
         """Return a nonce bound to the client's IP that expires after the nonce lifetime."""

@@ -60,6 +60,8 @@ ERROR_REASONS = {
 }
 
 RawAttribute = tuple[int, bytes]
+# Received bytes, or a view of the receive buffer on the per-packet paths.
+Buffer = bytes | bytearray | memoryview
 
 
 def is_channel_data(first_byte: int) -> bool:
@@ -212,8 +214,11 @@ def error_attributes(code: int, reason: bool = True) -> dict[str, Any]:
     return {"ERROR-CODE": (code, ERROR_REASONS[code] if reason else "")}
 
 
-def parse_send_indication(data: bytes) -> tuple[tuple[str, int], bytes]:
-    """Return ``(peer, payload)`` of a Send indication without building a ``Message``."""
+def parse_send_indication(data: Buffer) -> tuple[tuple[str, int], Buffer]:
+    """Return ``(peer, payload)`` of a Send indication without building a ``Message``.
+
+    ``data`` may be a view of the receive buffer; the payload is then a view too (no copy).
+    """
     if len(data) < stun.HEADER_LENGTH or data[4:8] != COOKIE_BYTES:
         raise ValueError("not a STUN message")
     if len(data) != stun.HEADER_LENGTH + ((data[2] << 8) | data[3]):
@@ -240,12 +245,12 @@ def parse_send_indication(data: bytes) -> tuple[tuple[str, int], bytes]:
     return peer, payload
 
 
-def _unpack_xor_peer(value: bytes, transaction_id: bytes) -> tuple[str, int]:
+def _unpack_xor_peer(value: Buffer, transaction_id: Buffer) -> tuple[str, int]:
     if len(value) == 8 and value[1] == FAMILY_IPV4:
         port = ((value[2] << 8) | value[3]) ^ 0x2112
         address = (int.from_bytes(value[4:8], "big") ^ stun.COOKIE).to_bytes(4, "big")
         return socket.inet_ntoa(address), port
-    return stun.unpack_xor_address(value, transaction_id)
+    return stun.unpack_xor_address(bytes(value), bytes(transaction_id))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -255,28 +260,62 @@ def xor_peer_attribute(peer: tuple[str, int]) -> bytes:
     return struct.pack("!HHBBHI", XOR_PEER_ADDRESS, 8, 0, FAMILY_IPV4, peer[1] ^ 0x2112, address)
 
 
+# A Data indication's bytes before its payload: STUN header, XOR-PEER-ADDRESS (IPv4), DATA's
+# attribute header.
+DATA_INDICATION_HEADER_BYTES = 36
+_pack_stun_start = struct.Struct("!HHI").pack_into
+_pack_two_shorts = struct.Struct("!HH").pack_into
+_PADDING = (b"", b"\0", b"\0\0", b"\0\0\0")
+
+
+def write_data_indication(buffer: bytearray, peer: tuple[str, int], size: int) -> int:
+    """Turn ``buffer[36 : 36 + size]`` into a Data indication in place; return its length.
+
+    Unsigned, no fingerprint (RFC 8656 section 11.3). The buffer needs 3 spare bytes after the
+    payload for the padding.
+    """
+    padding = -size & 3
+    _pack_stun_start(buffer, 0, DATA_INDICATION, 16 + size + padding, stun.COOKIE)
+    # An indication starts no transaction: its id need not be secret, and os.urandom would
+    # cost a system call per relayed packet.
+    buffer[8:20] = random.randbytes(12)
+    buffer[20:32] = xor_peer_attribute(peer)
+    _pack_two_shorts(buffer, 32, DATA, size)
+    return write_padding(buffer, DATA_INDICATION_HEADER_BYTES + size)
+
+
+def write_padding(buffer: bytearray, end: int) -> int:
+    """Zero the bytes that pad ``buffer[:end]`` to a multiple of 4; return the padded end."""
+    padding = -end & 3
+    buffer[end : end + padding] = _PADDING[padding]
+    return end + padding
+
+
 def encode_data_indication(peer: tuple[str, int], payload: bytes) -> bytes:
-    """Build a Data indication (unsigned, no fingerprint: RFC 8656 section 11.3)."""
-    peer_attribute = xor_peer_attribute(peer)
-    size = len(payload)
-    body_length = len(peer_attribute) + 4 + size + (-size & 3)
-    header = struct.pack("!HHI", DATA_INDICATION, body_length, stun.COOKIE)
-    return b"".join(
-        (
-            header,
-            # An indication starts no transaction: its id need not be secret, and
-            # os.urandom would cost a system call per relayed packet.
-            random.randbytes(12),
-            peer_attribute,
-            struct.pack("!HH", DATA, size),
-            payload,
-            bytes(-size & 3),
-        )
-    )
+    """Build a Data indication as new bytes (the relay writes them in place instead)."""
+    buffer = bytearray(DATA_INDICATION_HEADER_BYTES + len(payload) + 3)
+    buffer[DATA_INDICATION_HEADER_BYTES : DATA_INDICATION_HEADER_BYTES + len(payload)] = payload
+    return bytes(buffer[: write_data_indication(buffer, peer, len(payload))])
 
 
-# ``channel_data_header(channel, size)``: the 4-byte ChannelData header, on every relayed packet.
+# ``channel_data_header(channel, size)``: the 4-byte ChannelData header; ``write_channel_data_
+# header(buffer, offset, channel, size)`` writes it in place, on every relayed packet.
 channel_data_header = struct.Struct("!HH").pack
+write_channel_data_header = _pack_two_shorts
+
+
+def stream_frame_length(buffer: bytes, pos: int) -> int:
+    """Length on a TCP stream of the frame at ``pos`` (4 bytes there), ChannelData padded.
+
+    Raises ``ValueError`` on bytes that are neither STUN nor ChannelData.
+    """
+    length = (buffer[pos + 2] << 8) | buffer[pos + 3]
+    kind = buffer[pos] & 0xC0
+    if kind == 0x40:
+        return 4 + length + (-length & 3)
+    if kind == 0 and not length & 3:
+        return stun.HEADER_LENGTH + length
+    raise ValueError("neither STUN nor ChannelData (or a STUN length not a multiple of 4)")
 
 
 def split_stream(buffer: bytes) -> tuple[list[bytes], bytes]:
@@ -289,16 +328,7 @@ def split_stream(buffer: bytes) -> tuple[list[bytes], bytes]:
     pos = 0
     size = len(buffer)
     while size - pos >= 4:
-        first = buffer[pos]
-        length = (buffer[pos + 2] << 8) | buffer[pos + 3]
-        if first & 0xC0 == 0x40:
-            full = 4 + length + (-length & 3)
-        elif first & 0xC0 == 0:
-            if length & 3:
-                raise ValueError("STUN length is not a multiple of 4")
-            full = stun.HEADER_LENGTH + length
-        else:
-            raise ValueError("neither STUN nor ChannelData")
+        full = stream_frame_length(buffer, pos)
         if size - pos < full:
             break
         frames.append(buffer[pos : pos + full])

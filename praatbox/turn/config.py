@@ -37,6 +37,9 @@ DEFAULT_ADDRESS_CONNECTIONS = 100
 # A TCP/TLS client allocates within a second or two of connecting; a connection (or a TLS
 # handshake) that has no allocation after this long is closed.
 DEFAULT_TCP_IDLE_SECONDS = 10.0
+# Processes sharing the listening port (SO_REUSEPORT); one is enough below one core's load.
+DEFAULT_WORKERS = 1
+MAX_WORKERS = 64
 # Prometheus /metrics and /healthz, on loopback unless set otherwise ("none": off).
 DEFAULT_METRICS_LISTEN = "127.0.0.1:9641"
 
@@ -71,6 +74,7 @@ class TurnConfig:
     channel_lifetime_seconds: int = CHANNEL_LIFETIME_SECONDS
     nonce_lifetime_seconds: int = NONCE_LIFETIME_SECONDS
     metrics_listen: Address | None = None
+    workers: int = DEFAULT_WORKERS
 
 
 def parse_address(text: str, default_port: int) -> Address:
@@ -151,6 +155,11 @@ def load_config(env: Mapping[str, str] | None = None) -> TurnConfig:
     for name in ("PRAATBOX_TURN_ALLOWED_PEERS", "PRAATBOX_TURN_DENIED_PEERS"):
         for cidr in _split(env.get(name)):
             ipaddress.ip_network(cidr, strict=False)  # fail at start, not per packet
+    workers = int(env.get("PRAATBOX_TURN_WORKERS") or DEFAULT_WORKERS)
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"PRAATBOX_TURN_WORKERS must be 1 to {MAX_WORKERS}")
+    if workers > 1 and listen[1] == 0:
+        raise ValueError("PRAATBOX_TURN_WORKERS > 1 needs a fixed port in PRAATBOX_TURN_LISTEN")
     return TurnConfig(
         secrets=_secrets(env),
         listen=listen,
@@ -176,4 +185,5 @@ def load_config(env: Mapping[str, str] | None = None) -> TurnConfig:
             env.get("PRAATBOX_TURN_TCP_IDLE_SECONDS") or DEFAULT_TCP_IDLE_SECONDS),
         metrics_listen=parse_listen(env.get("PRAATBOX_TURN_METRICS_LISTEN"),
                                     DEFAULT_METRICS_LISTEN),
+        workers=workers,
     )

@@ -63,15 +63,20 @@ class RequestHandler:
         table: AllocationTable,
         policy: PeerPolicy,
         open_relay: Callable[[bool, bool], Sequence[Relay]],
+        nonce_key: bytes | None = None,
     ) -> None:
         self.config = config
         self.table = table
         self.policy = policy
         self.open_relay = open_relay
         self.auth = Authenticator(
-            config.secrets, config.realm, config.nonce_lifetime_seconds, config.static_users
+            config.secrets, config.realm, config.nonce_lifetime_seconds, config.static_users,
+            nonce_key,
         )
-        self.budget = SourceBudget(REPLY_BUDGET_PER_SECOND, REPLY_BURST)
+        # A forged source's datagrams spread over the workers (each source port hashes
+        # anywhere): each worker gets its share, so the budget per source holds for the server.
+        self.budget = SourceBudget(REPLY_BUDGET_PER_SECOND / config.workers,
+                                   REPLY_BURST / config.workers)
         self.stats: Counter[str] = Counter()
 
     def handle(
@@ -246,8 +251,10 @@ class RequestHandler:
             relay = reserved
         else:
             try:
-                # EVEN-PORT with the R bit asks to hold the next port back too, if we can.
-                relays = self.open_relay(even is not None, bool(even) and self.table.can_reserve())
+                # EVEN-PORT with the R bit asks to hold the next port back too, if we can: not
+                # with several workers, where the Allocate claiming it may reach another one.
+                reserve = bool(even) and self.config.workers == 1 and self.table.can_reserve()
+                relays = self.open_relay(even is not None, reserve)
             except OSError:
                 logger.warning("no relay port available")
                 raise RequestError(508) from None

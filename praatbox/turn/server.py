@@ -28,10 +28,16 @@ from praatbox.turn.config import TurnConfig
 from praatbox.turn.handlers import RequestHandler
 from praatbox.turn.peers import PeerPolicy
 from praatbox.turn.tcp import TcpConnection
+from praatbox.turn.workers import WorkerShare
 
 logger = logging.getLogger(__name__)
 
+# The largest UDP payload, and room in front of it for the header a relayed datagram gets
+# (ChannelData 4 bytes, a Data indication 36) and behind it for padding: relayed packets are
+# written in place in one buffer, never copied into new objects.
 RECV_BUFFER_BYTES = 65536
+HEADROOM_BYTES = codec.DATA_INDICATION_HEADER_BYTES
+PADDING_ROOM_BYTES = 4
 # Packets handled per readiness callback: enough to amortise the wakeup, few enough that one
 # busy socket cannot starve the others.
 DRAIN_LIMIT_PACKETS = 256
@@ -44,12 +50,16 @@ STATS_INTERVAL_SECONDS = 60.0
 Address = tuple[str, int]
 
 
-def _make_udp_socket(host: str, port: int, buffer_bytes: int) -> socket.socket:
+def _make_udp_socket(
+    host: str, port: int, buffer_bytes: int, reuse_port: bool = False
+) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
             sock.setsockopt(socket.SOL_SOCKET, option, buffer_bytes)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.setblocking(False)
     except OSError:
@@ -79,14 +89,19 @@ class UdpRelay:
 class TurnServer:
     """The STUN/TURN server; ``await start()``, then ``await close()``."""
 
-    def __init__(self, config: TurnConfig) -> None:
+    def __init__(self, config: TurnConfig, share: WorkerShare | None = None) -> None:
         self.config = config
-        self.table = AllocationTable(config.user_quota, config.total_quota, config.address_quota)
+        self.share = share
+        self.table = AllocationTable(
+            config.user_quota, config.total_quota, config.address_quota,
+            share.live_relay_ports if share else None,
+        )
         self.policy = PeerPolicy(
             config.allowed_peers, config.denied_peers, own_addresses(config),
             self.table.relay_ports,
         )
-        self.handler = RequestHandler(config, self.table, self.policy, self._open_relay)
+        self.handler = RequestHandler(config, self.table, self.policy, self._open_relay,
+                                      share.nonce_key if share else None)
         self.stats = self.handler.stats
         self.connections: set[TcpConnection] = set()
         self._connections_per_source: dict[str, int] = {}
@@ -99,6 +114,9 @@ class TurnServer:
         self.packets_to_peer = self.bytes_to_peer = 0
         self.packets_to_client = self.bytes_to_client = 0
         self._udp_sock: socket.socket | None = None
+        # One receive buffer for every socket: a packet is sent on before the next is read.
+        self._buffer = bytearray(HEADROOM_BYTES + RECV_BUFFER_BYTES + PADDING_ROOM_BYTES)
+        self._view = memoryview(self._buffer)
         self._servers: list[asyncio.Server] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.loop: asyncio.AbstractEventLoop
@@ -107,12 +125,15 @@ class TurnServer:
         """Bind the listeners (UDP and TCP share the port; port 0 picks a free one)."""
         self.loop = asyncio.get_running_loop()
         host, port = self.config.listen
+        # Workers share the port; the kernel keeps each client with one of them.
+        reuse_port = self.share is not None
         for _ in range(20):
-            udp = _make_udp_socket(host, port, LISTENER_SOCKET_BUFFER_BYTES)
+            udp = _make_udp_socket(host, port, LISTENER_SOCKET_BUFFER_BYTES, reuse_port)
             bound_port = udp.getsockname()[1]
             try:
                 server = await self.loop.create_server(
-                    lambda: TcpConnection(self), host, bound_port, reuse_address=True
+                    lambda: TcpConnection(self), host, bound_port, reuse_address=True,
+                    reuse_port=reuse_port,
                 )
             except OSError:
                 udp.close()
@@ -132,14 +153,15 @@ class TurnServer:
             tls_host, tls_port = self.config.tls_listen
             tls = await self.loop.create_server(
                 lambda: TcpConnection(self), tls_host, tls_port, ssl=context, reuse_address=True,
-                ssl_handshake_timeout=self.config.tcp_idle_seconds,
+                reuse_port=reuse_port, ssl_handshake_timeout=self.config.tcp_idle_seconds,
             )
             self._servers.append(tls)
             self.tls_address = (tls_host, tls.sockets[0].getsockname()[1])
         self._tasks.append(asyncio.create_task(self._sweep_forever()))
         self.listening = True
-        logger.info("TURN listening on port %d (udp, tcp)%s", bound_port,
-                    " and tls" if self.tls_address else "")
+        logger.info("TURN listening on port %d (udp, tcp)%s%s", bound_port,
+                    " and tls" if self.tls_address else "",
+                    f", worker {self.share.index + 1} of {self.share.count}" if self.share else "")
 
     async def close(self) -> None:
         """Stop listening, close every relay and connection."""
@@ -214,10 +236,14 @@ class TurnServer:
         raise OSError("no free relay port")
 
     def handle_stun(
-        self, data: bytes, client: object, client_address: Address,
+        self, data: codec.Buffer, client: object, client_address: Address,
         send: Callable[[bytes, object], None], datagram: bool = True,
     ) -> bool:
-        """Handle one non-ChannelData message; False when it was malformed."""
+        """Handle one non-ChannelData message; False when it was malformed.
+
+        ``data`` may be a view of the receive buffer: only a Send indication's payload is
+        read from it in place; a request is copied before parsing.
+        """
         try:
             if data[0:2] == codec.SEND_INDICATION_BYTES:
                 # RFC 8656 §11.2: without a permission the indication is silently discarded.
@@ -233,7 +259,7 @@ class TurnServer:
                     self.bytes_to_peer += len(payload)
                 return True
             response = self.handler.handle(
-                data, client, client_address, time.monotonic(), time.time(), datagram
+                bytes(data), client, client_address, time.monotonic(), time.time(), datagram
             )
         except ValueError:
             self.stats["malformed"] += 1
@@ -251,34 +277,37 @@ class TurnServer:
         sock = self._udp_sock
         if sock is None:
             return
-        recvfrom = sock.recvfrom
+        recvfrom_into = sock.recvfrom_into
+        buffer, view = self._buffer, self._view
         routes = self.table.routes
         packets = relayed_bytes = 0
         for _ in range(DRAIN_LIMIT_PACKETS):
             try:
-                data, address = recvfrom(RECV_BUFFER_BYTES)
+                received, address = recvfrom_into(buffer)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
                 continue  # ICMP errors surface here; they concern one client only
-            if len(data) >= 4 and data[0] & 0xC0 == 0x40:
-                # codec.is_channel_data and relay_channel_data inlined: the hot path.
-                route = routes.get((address, (data[0] << 8) | data[1]))
-                size = (data[2] << 8) | data[3]
-                if route is not None and len(data) >= 4 + size:
+            first = buffer[0]
+            if 0x40 <= first < 0x80 and received >= 4:
+                # ChannelData, before any STUN parsing: one lookup, the payload sent from
+                # the receive buffer (codec.is_channel_data and relay_channel_data inlined).
+                route = routes.get((address, (first << 8) | buffer[1]))
+                size = (buffer[2] << 8) | buffer[3]
+                if route is not None and size + 4 <= received:
                     try:
-                        route[0].relay.sendto(data[4 : 4 + size], route[1])
+                        route[0].relay.sendto(view[4 : 4 + size], route[1])
                         packets += 1
                         relayed_bytes += size
                     except OSError:
                         pass  # the relay's send buffer is full: drop, as UDP would
                 continue
-            if data:
-                self.handle_stun(data, address, address[:2], self._udp_send)
+            if received:
+                self.handle_stun(view[:received], address, address[:2], self._udp_send)
         self.packets_to_peer += packets
         self.bytes_to_peer += relayed_bytes
 
-    def relay_channel_data(self, frame: bytes, client: object) -> None:
+    def relay_channel_data(self, frame: codec.Buffer, client: object) -> None:
         """Forward one ChannelData frame from a stream client to its peer; drop what fails."""
         route = self.table.routes.get((client, (frame[0] << 8) | frame[1]))
         if route is not None:
@@ -298,37 +327,43 @@ class TurnServer:
                 pass  # the client's buffer is full or it is gone: as for any datagram
 
     def relay_reader(self, relay: UdpRelay, allocation: Allocation) -> Callable[[], None]:
-        """Return the read callback of a relay socket: peer datagrams to the client."""
-        recvfrom = relay.sock.recvfrom
-        channel_data_header = codec.channel_data_header
+        """Return the read callback of a relay socket: peer datagrams to the client.
+
+        A datagram lands at ``HEADROOM_BYTES`` in the shared buffer; its ChannelData or Data
+        indication header is written in front of it and the whole goes out from there.
+        """
+        recvfrom_into = relay.sock.recvfrom_into
+        buffer, view = self._buffer, self._view
+        payload_view = view[HEADROOM_BYTES:-PADDING_ROOM_BYTES]
+        channel_data_start = HEADROOM_BYTES - 4
+        write_header = codec.write_channel_data_header
+        write_data_indication = codec.write_data_indication
         peer_channels = allocation.peer_channels
         permissions = allocation.permissions
-        data_indication = codec.encode_data_indication
         client = allocation.client
         if isinstance(client, TcpConnection):
             write = client.write
+            pad = codec.write_padding
 
-            def send(data: bytes, channel: int) -> None:
-                write(channel_data_header(channel, len(data)) + data + bytes(-len(data) & 3))
+            def send(data: memoryview) -> None:
+                write(bytes(data))
 
-            def send_stun(data: bytes) -> None:
-                write(data)
+            stream = True
         else:
             assert self._udp_sock is not None
             udp_sendto = self._udp_sock.sendto
-            address = cast(Address, allocation.client)
+            address = cast(Address, client)
 
-            def send(data: bytes, channel: int) -> None:
-                udp_sendto(channel_data_header(channel, len(data)) + data, address)
-
-            def send_stun(data: bytes) -> None:
+            def send(data: memoryview) -> None:
                 udp_sendto(data, address)
+
+            stream = False
 
         def on_readable() -> None:
             packets = relayed_bytes = 0
             for _ in range(DRAIN_LIMIT_PACKETS):
                 try:
-                    data, peer = recvfrom(RECV_BUFFER_BYTES)
+                    size, peer = recvfrom_into(payload_view)
                 except (BlockingIOError, InterruptedError):
                     break
                 except OSError:
@@ -336,15 +371,19 @@ class TurnServer:
                 try:
                     channel = peer_channels.get(peer)
                     if channel is not None:
-                        send(data, channel)
+                        write_header(buffer, channel_data_start, channel, size)
+                        end = HEADROOM_BYTES + size
+                        if stream:  # ChannelData over TCP is padded to 4 bytes
+                            end = pad(buffer, end)
+                        send(view[channel_data_start:end])
                     elif peer[0] in permissions:
-                        send_stun(data_indication(peer, data))
+                        send(view[: write_data_indication(buffer, peer, size)])
                     else:
                         continue
                 except OSError:
                     continue  # the client's socket buffer is full: drop, as UDP would
                 packets += 1
-                relayed_bytes += len(data)
+                relayed_bytes += size
             self.packets_to_client += packets
             self.bytes_to_client += relayed_bytes
 

@@ -42,19 +42,27 @@ class TcpConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer + data if self.buffer else data
-        try:
-            frames, self.buffer = codec.split_stream(buffer)
-        except ValueError:
-            self.server.stats["malformed"] += 1
-            self.abort()
-            return
+        view = memoryview(buffer)
         server = self.server
-        for frame in frames:
-            if codec.is_channel_data(frame[0]):
-                server.relay_channel_data(frame, self)
-            elif not server.handle_stun(frame, self, self.peer, self.reply, datagram=False):
+        pos, size = 0, len(buffer)
+        while size - pos >= 4:
+            try:
+                full = codec.stream_frame_length(buffer, pos)
+            except ValueError:
+                server.stats["malformed"] += 1
                 self.abort()
                 return
+            if size - pos < full:
+                break
+            # Frames are views of the received bytes: ChannelData goes on without a copy.
+            if codec.is_channel_data(buffer[pos]):
+                server.relay_channel_data(view[pos : pos + full], self)
+            elif not server.handle_stun(view[pos : pos + full], self, self.peer, self.reply,
+                                        datagram=False):
+                self.abort()
+                return
+            pos += full
+        self.buffer = buffer[pos:] if pos < size else b""
 
     def write(self, data: bytes) -> None:
         transport = self.transport

@@ -66,3 +66,14 @@ def test_bad_settings_fail_at_start(env):
 )
 def test_parse_address(text, expected):
     assert parse_address(text, 3478) == expected
+
+
+def test_workers_need_a_fixed_port_and_a_sane_count():
+    base = {"PRAATBOX_TURN_SECRET": "s", "PRAATBOX_TURN_LISTEN": "127.0.0.1:3500"}
+    assert load_config(base).workers == 1
+    assert load_config({**base, "PRAATBOX_TURN_WORKERS": "2"}).workers == 2
+    for count in ("0", "65"):
+        with pytest.raises(ValueError):
+            load_config({**base, "PRAATBOX_TURN_WORKERS": count})
+    with pytest.raises(ValueError):
+        load_config({**base, "PRAATBOX_TURN_LISTEN": "127.0.0.1:0", "PRAATBOX_TURN_WORKERS": "2"})

@@ -91,23 +91,23 @@ def with_integrity(data: bytes, key: bytes) -> bytes:
     return data + b"\x00\x08\x00\x14" + integrity
 
 
-def free_udp_port() -> int:
+def free_udp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
-def echo_peer() -> Iterator[tuple[str, int]]:
+def echo_peer(host: str = "127.0.0.1") -> Iterator[tuple[str, int]]:
     """coturn's UDP echo peer (``turnutils_peer``) on a free loopback port."""
-    port = free_udp_port()
+    port = free_udp_port(host)
     process = subprocess.Popen(
-        ["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
+        ["turnutils_peer", "-L", host, "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     time.sleep(0.3)
     try:
-        yield ("127.0.0.1", port)
+        yield (host, port)
     finally:
         process.terminate()
         process.wait(5)

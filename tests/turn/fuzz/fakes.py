@@ -83,8 +83,13 @@ class FakeUdpSocket:
             raise item  # an ICMP error surfacing on the socket
         return item[0][:size], item[1]
 
+    def recvfrom_into(self, buffer: bytearray) -> tuple[int, Any]:
+        data, address = self.recvfrom(len(buffer))
+        buffer[: len(data)] = data
+        return len(data), address
+
     def sendto(self, data: bytes, address: Any) -> int:
-        self.sent.append((data, address))
+        self.sent.append((bytes(data), address))
         return len(data)
 
     def fileno(self) -> int:
