@@ -22,8 +22,8 @@ DEFAULT_CAPACITY_ROOMS = 20
 RELAY_PATH = "/ws-relay"
 # Prometheus /metrics and /healthz, on loopback unless set otherwise ("none": off).
 DEFAULT_METRICS_LISTEN = "127.0.0.1:9642"
-# A browser that lost its path gets a new connection at most this often: each one re-offers to
-# everyone in its room, so a browser asking in a loop must not keep the others renegotiating.
+# A browser that lost its path gets a new connection at most this often: each one costs an ICE
+# and a DTLS handshake, so a browser asking in a loop must not keep the relay rebuilding.
 DEFAULT_RESTART_INTERVAL_SECONDS = 5.0
 
 

@@ -120,6 +120,13 @@ class PeerSession:
             slot.transceiver.direction = "sendonly"
             slot.outlet.attach(publisher.feeds[kind])
 
+    def resubscribe(self, publisher: PeerSession) -> None:
+        """Show a publisher's new connection on the transceivers that showed its old one: the
+        same m-lines and msid, so this browser needs no new offer."""
+        for slot in self._slots:
+            if slot.publisher == publisher.peer_id:
+                slot.outlet.attach(publisher.feeds[slot.transceiver.kind])
+
     def unsubscribe(self, publisher_id: str) -> None:
         """Stop showing a publisher; its transceivers go inactive and wait for reuse."""
         for slot in self._slots:
@@ -268,14 +275,28 @@ class Room:
 
     async def restart_peer(self, peer_id: str) -> None:
         """Replace the connection of a browser that lost its path (aiortc cannot restart ICE),
-        at most once per restart interval: every replacement re-offers to the whole room."""
+        at most once per restart interval: each one costs a new ICE and DTLS handshake.
+
+        Only that browser gets an offer. The others keep their m-lines, now fed from the new
+        connection: a leave and a join would give them a second m-line with the same msid
+        (the peer id stays), which browsers refuse, and renegotiate the whole room.
+        """
         now = time.monotonic()
+        old = self.sessions.get(peer_id)
+        if old is None:
+            return
         if now < self._next_restart.get(peer_id, 0.0):
             logger.info("dropped a connection restart asked for too soon")
             return
-        await self.remove_peer(peer_id)
-        await self.add_peers([peer_id])
         self._next_restart[peer_id] = now + self._restart_interval_s
+        fresh = PeerSession(peer_id, self._configuration, self._signal_sender(peer_id))
+        for other in self.sessions.values():
+            if other is not old:
+                fresh.subscribe(other)
+                other.resubscribe(fresh)
+        self.sessions[peer_id] = fresh
+        await old.close()
+        await fresh.negotiate()
 
     async def close(self) -> None:
         sessions, self.sessions = list(self.sessions.values()), {}

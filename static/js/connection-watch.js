@@ -13,12 +13,10 @@ export class ConnectionWatch {
    * `failed`, then every RESTART_RETRY_MS until it is `connected` again.
    * @param {RTCPeerConnection} pc
    * @param {() => void} onLost
-   * @param {boolean} [onlyFailed] wait for `failed`: `disconnected` may still heal by itself
    */
-  constructor(pc, onLost, onlyFailed = false) {
+  constructor(pc, onLost) {
     this.pc = pc;
     this.onLost = onLost;
-    this.onlyFailed = onlyFailed;
     /** Between losing the path and having it back: the status says "reconnecting". */
     this.reconnecting = false;
     this.timer = 0;
@@ -33,9 +31,7 @@ export class ConnectionWatch {
     } else if (state === "disconnected" || state === "failed") {
       this.reconnecting = true;
       if (state === "failed") this.stop();
-      if (state === "failed" || !this.onlyFailed) {
-        this.schedule(state === "failed" ? 0 : DISCONNECTED_GRACE_MS);
-      }
+      this.schedule(state === "failed" ? 0 : DISCONNECTED_GRACE_MS);
     }
   }
 

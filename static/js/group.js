@@ -82,10 +82,9 @@ export class GroupSession {
       this.onConnectionState(this.pc.connectionState);
     });
     this.pc.addEventListener("track", (event) => this.handleTrack(event));
-    // Only once `failed`: a relay connection that is merely `disconnected` comes back by itself
-    // when the network does (aiortc checks consent for 30 s), and replacing every connection of
-    // a room at once while the network is still down left them connected without media.
-    this.watch = new ConnectionWatch(this.pc, onLost, true);
+    // aiortc cannot restart ICE, and a path that changed (another network) never heals: a
+    // connection `disconnected` for a few seconds is replaced by a fresh one (`onLost`).
+    this.watch = new ConnectionWatch(this.pc, onLost);
     if (replacing) {
       // Reconnecting until connected; given up on (replaced again) if that takes too long.
       this.watch.reconnecting = true;

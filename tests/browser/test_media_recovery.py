@@ -27,6 +27,9 @@ from tests.live import LiveServer, start_relay, start_turn, start_web
 
 # Longer than a brief loss that heals by itself: the page must restart ICE to get the call back.
 BLOCKED_SECONDS = 8.0
+# Well before a lost relay connection turns `failed` (about 30 s), which is when it used to be
+# replaced; the time it really takes is for bench/, not for a test.
+GROUP_BACK_SECONDS = 20.0
 _words = itertools.count()
 
 
@@ -197,3 +200,25 @@ def test_a_group_moves_to_the_other_relay_when_its_relay_is_killed(browser, rela
                            what="the group through the second relay")
             decoding_again(page)
             expect_security_state(page, "group-e2ee")
+
+
+def test_a_group_gets_its_media_back_after_the_network_dropped_its_packets(browser, relay_web):
+    """aiortc cannot restart ICE: each page replaces its relay connection, and the relay feeds the
+    others' existing m-lines from the new one (a second m-line with the same msid is refused)."""
+    web, start_relay_named = relay_web
+    start_relay_named("only")
+    with people(browser, web.url) as new_page:
+        pages = group_of_three(new_page, "Mol")
+        restarts = ice_restarts(web)
+
+        with udp_dropped():
+            for page in pages:
+                expect_reconnecting(page)
+            time.sleep(BLOCKED_SECONDS)
+
+        for page in pages:
+            decoding_again(page, timeout=GROUP_BACK_SECONDS)
+            expect_security_state(page, "group-e2ee")
+            expect(page.get_by_test_id("security-status")).not_to_contain_text("reconnecting")
+            assert wait_for_state(page, lambda s: True)["e2ee"] is True
+        assert ice_restarts(web) > restarts
