@@ -17,6 +17,7 @@ import simple_websocket.ws
 from flask import request
 from flask_sock import Sock
 from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import Opcode, RsvBits
 
 from praatbox import web_counters
 from praatbox.signaling.protocol import encode
@@ -92,9 +93,29 @@ def received_frames(ws: Any) -> Iterator[str | bytes]:
 
 sock = Sock()
 
+# Messages shorter than this go out uncompressed: a candidate or a ping compresses by a few dozen
+# bytes, while each compressed message costs a new deflate state (no context takeover) and most
+# of the server's per-message CPU after the socket calls themselves.
+COMPRESS_MIN_BYTES = 1024
+
+
+class LargeMessagesDeflate(PerMessageDeflate):
+    """permessage-deflate (RFC 7692) that compresses only messages worth it: the extension lets
+    a sender choose per message (RSV1 set or not); a browser reads both. Ours: wsproto's
+    extension, with the one decision it lacks."""
+
+    def frame_outbound(self, proto: Any, opcode: Opcode, rsv: RsvBits, data: bytes,
+                       fin: bool) -> tuple[RsvBits, bytes]:
+        # simple-websocket sends every message as one frame, so a final text or binary frame
+        # is a whole message: sent as it is, the next message starts afresh.
+        if fin and opcode in (Opcode.TEXT, Opcode.BINARY) and len(data) < COMPRESS_MIN_BYTES:
+            return rsv, data
+        return super().frame_outbound(proto, opcode, rsv, data, fin)
+
+
 # Per-connection deflate state costs ~240 KB; without context takeover it is small.
 simple_websocket.ws.PerMessageDeflate = functools.partial(
-    PerMessageDeflate, client_no_context_takeover=True, server_no_context_takeover=True
+    LargeMessagesDeflate, client_no_context_takeover=True, server_no_context_takeover=True
 )
 
 
