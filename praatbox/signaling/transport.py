@@ -16,6 +16,7 @@ from typing import Any
 import simple_websocket.ws
 from flask import request
 from flask_sock import Sock
+from wsproto.events import TextMessage
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import Opcode, RsvBits
 
@@ -45,6 +46,18 @@ class Transport:
     def send(self, data: bytes) -> int:
         self._sock.sendall(data)
         return len(data)
+
+    def send_nowait(self, data: bytes) -> bytes:
+        """Write what the kernel takes at once, never waiting; return the rest (gevent's socket
+        wraps a non-blocking OS socket: writing to that one directly cannot yield)."""
+        raw = getattr(self._sock, "_sock", None)
+        if raw is None:
+            return data
+        try:
+            sent = raw.send(data)
+        except BlockingIOError:
+            return data
+        return data[sent:]
 
     def recv(self, size: int) -> bytes:
         wait = self.resume_at - time.monotonic()
@@ -120,22 +133,49 @@ simple_websocket.ws.PerMessageDeflate = functools.partial(
 
 
 class SocketOutbox:
-    """A participant's outbound queue, drained in order by a writer of its own."""
+    """A participant's outbound queue, drained in order by a writer of its own.
+
+    When nothing is queued or being written, a message is written at once from the sender's
+    greenlet (saving the writer's wake-up, a third of the switches per forwarded message), but
+    only as far as the kernel takes it without waiting: the rest goes to the writer, so a slow
+    recipient still never holds up whoever sends to it.
+    """
 
     def __init__(self, ws: Any, first_fields: dict[str, Any] | None = None) -> None:
         """`first_fields`: added to the first message only (a browser socket's resume token)."""
         self._ws = ws
         self._first_fields = first_fields
-        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
+        # Text: a message for the writer to frame and send; bytes: the unsent rest of a frame.
+        self._queue: queue.Queue[str | bytes | None] = queue.Queue(maxsize=OUTBOX_MAX_MESSAGES)
         self._closing_reason = ""
+        self._writing = False
+        self._stopped = False
         self._writer = threading.Thread(target=self._drain, daemon=True)
         self._writer.start()
 
     def put(self, message: dict[str, Any]) -> None:
         if self._first_fields:
             message, self._first_fields = {**message, **self._first_fields}, None
+        text = encode(message)
+        transport = self._ws.sock
+        if (not self._writing and not self._stopped and self._queue.empty()
+                and self._ws.connected and isinstance(transport, Transport)):
+            self._write_now(transport, text)
+            return
+        self._enqueue(text)
+
+    def _write_now(self, transport: Transport, text: str) -> None:
         try:
-            self._queue.put_nowait(encode(message))
+            rest = transport.send_nowait(self._ws.ws.send(TextMessage(data=text)))
+        except Exception:  # the peer is gone; the reader notices and cleans up
+            return
+        web_counters.signaling_sent(text)
+        if rest:
+            self._enqueue(rest)
+
+    def _enqueue(self, item: str | bytes) -> None:
+        try:
+            self._queue.put_nowait(item)
         except queue.Full:
             if self._ws.connected:  # once per connection, not once per message
                 logger.warning("signaling: outbox full, closing a slow connection")
@@ -152,6 +192,7 @@ class SocketOutbox:
         self._writer.join(timeout=2)
 
     def _stop(self) -> None:
+        self._stopped = True
         try:
             self._queue.put_nowait(None)
         except queue.Full:
@@ -159,14 +200,20 @@ class SocketOutbox:
 
     def _drain(self) -> None:
         while True:
-            text = self._queue.get()
-            if text is None:
+            item = self._queue.get()
+            if item is None:
                 break
+            self._writing = True
             try:
-                self._ws.send(text)
-                web_counters.signaling_sent(text)
+                if isinstance(item, bytes):
+                    self._ws.sock.send(item)
+                else:
+                    self._ws.send(item)
+                    web_counters.signaling_sent(item)
             except Exception:  # the peer is gone; the reader notices and cleans up
                 return
+            finally:
+                self._writing = False
         if self._closing_reason:
             try:
                 self._ws.close(CLOSE_NORMAL, self._closing_reason)
