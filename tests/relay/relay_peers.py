@@ -85,6 +85,10 @@ class PacketSource(MediaStreamTrack):
         self._start: float | None = None
         self._keyframe_requested = False
 
+    @property
+    def frames_sent(self) -> int:
+        return self._count
+
     def request_keyframe(self) -> None:
         self._keyframe_requested = True
 
@@ -135,6 +139,9 @@ class FakeBrowser:
         self._mid_kind: dict[str, str] = {}
         self._packets: list[RtpPacket] = []
         self._recording = False
+        # Drop every n-th RTP packet that arrives (0: none), as a lossy path would.
+        self.drop_every = 0
+        self.dropped = 0
         self._lock = asyncio.Lock()
         self._readers: list[asyncio.Task[None]] = []
 
@@ -189,7 +196,11 @@ class FakeBrowser:
         handle = transport._handle_rtp_data
 
         async def record(data: bytes, arrival_time_ms: int) -> None:
-            self._packets.append(RtpPacket.parse(data))
+            packet = RtpPacket.parse(data)
+            if self.drop_every and packet.sequence_number % self.drop_every == 0:
+                self.dropped += 1
+                return
+            self._packets.append(packet)
             await handle(data, arrival_time_ms)
 
         transport._handle_rtp_data = record  # type: ignore[method-assign]

@@ -134,3 +134,29 @@ def test_a_subscribers_pli_makes_the_publisher_send_a_keyframe_it_then_receives(
             await web.close()
 
     asyncio.run(scenario())
+
+
+def test_one_subscribers_loss_costs_the_others_no_frame() -> None:
+    async def scenario() -> None:
+        web = FakeWeb()
+        try:
+            await web.open_room("r1", PEERS)
+            await _flowing(web, PEERS)
+            alice, bob, carol = (web.browser("r1", p) for p in PEERS)
+            retransmitted = counts.retransmitted_packets
+            sent, received = alice.video.frames_sent, len(carol.frames_from("alice", "video"))
+
+            bob.drop_every = 4  # a quarter of bob's packets never arrive: bob sends NACKs
+            await wait_until(lambda: alice.video.frames_sent >= sent + 45, 10, "3 s of video")
+            await wait_until(lambda: counts.retransmitted_packets > retransmitted, 5,
+                             "the relay answering bob's NACKs")
+            await asyncio.sleep(0.3)  # the last frames on their way to carol
+
+            assert bob.dropped > 0
+            sent_during = alice.video.frames_sent - sent
+            received_during = len(carol.frames_from("alice", "video")) - received
+            assert received_during >= sent_during - 2, "carol got every frame alice sent"
+        finally:
+            await web.close()
+
+    asyncio.run(scenario())
