@@ -18,6 +18,8 @@ import {
 const SWITCH_AFTER_MS = 1500;
 /** Keys kept per other sender: the one they use, the one they are about to use, one before. */
 const KEYS_KEPT_PER_SENDER = 3;
+/** Messages kept for one participant whose signaling socket dropped, until they are back. */
+export const HELD_PER_PEER_MAX = 100;
 
 /** Whether this browser can transform encoded frames, with either API. */
 export function canEncryptFrames() {
@@ -37,6 +39,7 @@ export function needsInsertableStreams() {
  * @property {CryptoKey} [pairwise]
  * @property {boolean} helloSent
  * @property {number[]} keyIds its sending keys we hold, oldest first
+ * @property {object[] | null} held messages for it while its socket is down (null: it is here)
  */
 /** @typedef {{keyId: number, secret: Uint8Array}} OwnKey */
 
@@ -125,6 +128,37 @@ export class GroupEncryption {
   }
 
   /**
+   * Someone's signaling socket dropped (they are reconnecting), or they are back: the server
+   * passes nothing to a socket that is gone, so what we send them meanwhile waits here.
+   * @param {string} peerId @param {boolean} away
+   */
+  setAway(peerId, away) {
+    const peer = this.peers.get(peerId);
+    if (!peer || away === Boolean(peer.held)) return;
+    const held = peer.held || [];
+    peer.held = away ? [] : null;
+    this.run(async () => {
+      for (const data of held) this.send(peerId, data);
+    });
+  }
+
+  /**
+   * Our own socket resumed: what others sent us meanwhile is lost, so ask each of them for their
+   * newest key (a hello is answered with it) and give them ours again.
+   */
+  resync() {
+    this.run(async () => {
+      if (!this.identity) return;
+      const key = this.pending ? this.pending.key : this.current;
+      const publicKeys = (await this.identity).publicKeys;
+      for (const peerId of this.peers.keys()) {
+        this.deliver(peerId, { kind: "hello", publicKeys });
+        if (key) await this.giveKey(peerId, key);
+      }
+    });
+  }
+
+  /**
    * A message another page sent us through the server.
    * @param {string} from @param {any} data
    */
@@ -151,7 +185,7 @@ export class GroupEncryption {
       for (const [peerId, peer] of recipients) {
         if (!this.self || !peer.pairwise) continue;
         const sealed = await seal(peer.pairwise, plaintext, chatContext(this.self, peerId));
-        this.send(peerId, { kind: "chat", ...sealed });
+        this.deliver(peerId, { kind: "chat", ...sealed });
       }
     });
     return recipients.length;
@@ -194,6 +228,21 @@ export class GroupEncryption {
   /** @param {() => Promise<void>} step */
   run(step) {
     this.queue = this.queue.then(step).catch((error) => console.warn("e2ee:", error));
+  }
+
+  /**
+   * Send to one participant now, or keep it for when their socket is back (the oldest kept
+   * messages give way: resync() brings the newest key anyway).
+   * @param {string} peerId @param {object} data
+   */
+  deliver(peerId, data) {
+    const held = this.peers.get(peerId)?.held;
+    if (!held) {
+      this.send(peerId, data);
+      return;
+    }
+    held.push(data);
+    if (held.length > HELD_PER_PEER_MAX) held.shift();
   }
 
   /** @param {object} message */
@@ -258,7 +307,7 @@ export class GroupEncryption {
     const peer = this.peers.get(peerId);
     if (!peer || peer.helloSent || !this.identity) return;
     peer.helloSent = true;
-    this.send(peerId, { kind: "hello", publicKeys: (await this.identity).publicKeys });
+    this.deliver(peerId, { kind: "hello", publicKeys: (await this.identity).publicKeys });
   }
 
   /** @param {string} from @param {any} data */
@@ -282,7 +331,7 @@ export class GroupEncryption {
     const peer = this.peers.get(peerId);
     if (!peer || !peer.pairwise || !this.self) return;
     const { iv, sealed } = await seal(peer.pairwise, key.secret, secretContext(this.self, peerId, key.keyId));
-    this.send(peerId, { kind: "key", keyId: key.keyId, iv, wrapped: sealed });
+    this.deliver(peerId, { kind: "key", keyId: key.keyId, iv, wrapped: sealed });
   }
 
   /** @param {string} from @param {any} data */
@@ -290,6 +339,10 @@ export class GroupEncryption {
     const peer = this.peers.get(from);
     if (!peer || !peer.pairwise || !this.self || !Number.isInteger(data.keyId)) return;
     const keyId = /** @type {number} */ (data.keyId);
+    if (peer.keyIds.includes(keyId)) {
+      this.deliver(from, { kind: "ack", keyId }); // sent again after a resume
+      return;
+    }
     const secret = await open(peer.pairwise, { iv: data.iv, sealed: data.wrapped },
       secretContext(from, this.self, keyId));
     if (secret.length !== SECRET_BYTES) throw new Error("a frame-key secret has 32 bytes");
@@ -299,7 +352,7 @@ export class GroupEncryption {
     peer.keyIds.push(keyId);
     const old = peer.keyIds.splice(0, Math.max(0, peer.keyIds.length - KEYS_KEPT_PER_SENDER));
     if (old.length) this.post({ op: "forget-keys", keyIds: old });
-    this.send(from, { kind: "ack", keyId });
+    this.deliver(from, { kind: "ack", keyId });
   }
 
   /** @param {string} from @param {any} data */
@@ -330,5 +383,5 @@ export class GroupEncryption {
 
 /** @param {boolean} capable @returns {Peer} */
 function newPeer(capable) {
-  return { capable, helloSent: false, keyIds: [] };
+  return { capable, helloSent: false, keyIds: [], held: null };
 }

@@ -532,7 +532,10 @@ const handlers = {
     const withoutE2ee = message.withoutE2ee || [];
     state.encryption.start(message.self, message.peers, withoutE2ee);
     message.peers.forEach(addPeer);
-    for (const peerId of message.reconnecting || []) tiles.setReconnecting(peerId, true);
+    for (const peerId of message.reconnecting || []) {
+      tiles.setReconnecting(peerId, true);
+      state.encryption.setAway(peerId, true);
+    }
     if (message.mode === "group") setMode("group");
     moderation.setRequireE2ee(Boolean(message.e2eeRequired));
     for (const peerId of message.knocking || []) moderation.showKnock(peerId);
@@ -550,9 +553,11 @@ const handlers = {
   },
   "peer-reconnecting"(message) {
     tiles.setReconnecting(message.peer, true);
+    state.encryption.setAway(message.peer, true);
   },
   "peer-resumed"(message) {
     tiles.setReconnecting(message.peer, false);
+    state.encryption.setAway(message.peer, false);
   },
   "peer-left"(message) {
     removePeer(message.peer);
@@ -651,9 +656,14 @@ function catchUp(message) {
       state.encryption.peerJoined(peerId, !message.withoutE2ee.includes(peerId));
       addPeer(peerId);
     }
-    tiles.setReconnecting(peerId, (message.reconnecting || []).includes(peerId));
+    const away = (message.reconnecting || []).includes(peerId);
+    tiles.setReconnecting(peerId, away);
+    state.encryption.setAway(peerId, away);
   }
+  state.encryption.resync(); // what was sent to us meanwhile is lost
   if (message.mode !== state.mode) setMode(message.mode);
+  // The relay's offers meanwhile are lost too: a new connection gets a complete one.
+  else if (state.mode === "group") reopenGroup().catch((error) => console.warn(error));
   setLocked(message.locked);
   moderation.setWaitingRoom(message.waitingRoom);
   for (const peerId of message.knocking || []) moderation.showKnock(peerId);

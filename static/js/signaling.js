@@ -9,6 +9,8 @@ const RETRY_MAX_MS = 5000;
 // Closes after which the server does not want the socket back: a normal close (hang-up, kicked,
 // ended, replaced by a reload) and a policy close (refused, flooding, a refused resume).
 const FINAL_CLOSE_CODES = [1000, 1008];
+/** `e2ee` messages (keys, acks, sealed chat) kept while the socket is down, sent once resumed. */
+export const HELD_MESSAGES_MAX = 200;
 
 export class Signaling {
   /** @param {string} url */
@@ -34,6 +36,8 @@ export class Signaling {
     /** @type {string | null} */
     this.nextToken = null;
     this.graceMs = 0;
+    /** @type {import("./types").ClientMessage[]} what to send once resumed */
+    this.held = [];
   }
 
   /**
@@ -89,6 +93,7 @@ export class Signaling {
       this.token = this.nextToken;
       this.giveUpAt = 0;
       this.retryMs = RETRY_FIRST_MS;
+      for (const held of this.held.splice(0)) this.send(held);
     }
     const handler = this.handlers[message.type];
     if (handler) handler(message);
@@ -104,6 +109,7 @@ export class Signaling {
     const delay = this.retryMs * (0.5 + Math.random());
     if (!resumable || Date.now() + delay > this.giveUpAt) {
       this.giveUpAt = 0;
+      this.held = [];
       if (this.onclose) this.onclose(event);
       return;
     }
@@ -112,11 +118,16 @@ export class Signaling {
   }
 
   /**
-   * Send one message if the socket is open.
+   * Send one message if the socket is open. While it is down and we try to resume, an `e2ee`
+   * message waits (up to HELD_MESSAGES_MAX): a key or chat message lost would leave someone
+   * unable to decrypt, or unaware; anything else is out of date by then and dropped.
    * @param {import("./types").ClientMessage} message
    */
   send(message) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+    else if (this.giveUpAt && message.type === "e2ee" && this.held.length < HELD_MESSAGES_MAX) {
+      this.held.push(message);
+    }
   }
 
   /**

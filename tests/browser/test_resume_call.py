@@ -10,8 +10,13 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+import pytest
+from playwright.sync_api import Page
+
 from tests.browser.flows import join_session, people, start_session, state, wait_for_state
-from tests.live import start_two_webs, start_web
+from tests.browser.test_chat import say, wait_for_message
+from tests.browser.test_group import receiving_from_everyone
+from tests.live import start_relay, start_two_webs, start_web
 
 _words = itertools.count()
 
@@ -26,6 +31,20 @@ def resumes(server):
         text = response.read().decode()
     return sum(s.value for family in text_string_to_metric_families(text)
                for s in family.samples if s.name == "praatbox_resumes_total")
+
+
+@pytest.fixture(scope="module")
+def relay(web, tmp_path_factory):
+    process = start_relay(tmp_path_factory.mktemp("relay"), web)
+    yield process
+    process.stop()
+
+
+def kill_signaling_sockets(server):
+    """Destroy every TCP connection the web process holds, as a dying network does."""
+    port = server.url.rsplit(":", 1)[1]
+    subprocess.run(["ss", "-K", "src", "127.0.0.1", "sport", "=", f":{port}"], check=True,
+                   capture_output=True)
 
 
 def set_password(counsellor, password):
@@ -71,10 +90,7 @@ def test_sockets_killed_server_side_resume_and_the_media_goes_on(new_person, web
     identities = in_a_call(counsellor, client)
     before = {page: frames(page) for page in identities}
     resumed = resumes(web)
-    # Destroy every TCP connection the web process holds, as a dying network does.
-    port = web.url.rsplit(":", 1)[1]
-    subprocess.run(["ss", "-K", "src", "127.0.0.1", "sport", "=", f":{port}"], check=True,
-                   capture_output=True)
+    kill_signaling_sockets(web)
     for page, identity in identities.items():
         goes_on(page, identity, moderator=page is counsellor)
         assert frames(page) > before[page]
@@ -105,3 +121,51 @@ def test_the_web_process_restarted_in_redis_mode_ends_no_session(browser, redis_
     finally:
         first.stop()
         second.stop()
+
+
+def decoding_everyone(page: Page, others: int) -> None:
+    """Video from `others` people decodes, encrypted in the browsers, and keeps decoding."""
+    def frames(s):
+        return {p: s["media"][p]["framesDecoded"] for p in s["participants"]
+                if p != s["self"] and p in s["media"]
+                and s["media"][p]["connectionState"] == "connected"}
+
+    def everyone(s, at_least=10):
+        decoded = frames(s)
+        return s["e2ee"] and len(decoded) == others and min(decoded.values()) >= at_least
+
+    before = frames(wait_for_state(page, everyone, timeout=30, what=f"video from {others}"))
+    wait_for_state(page, lambda s: everyone(s) and all(
+        n > before.get(p, 0) + 10 for p, n in frames(s).items()),
+        timeout=30, what="frames still decoding")
+
+
+def test_what_a_group_sent_while_someone_was_reconnecting_reaches_them(new_person, web, relay):
+    """Keys (someone joined: everyone changed keys), chat and the relay's offer, all sent while
+    one person's signaling socket was down, reach them once they resume: the others keep them
+    until then, and the page asks for the newest keys and a new relay connection."""
+    counsellor, client, away = new_person(), new_person(), new_person()
+    terms = fresh_terms()
+    start_session(counsellor, terms)
+    join_session(client, terms)
+    join_session(away, terms)
+    for page in (counsellor, client, away):
+        wait_for_state(page, receiving_from_everyone, timeout=30, what="the group")
+    away_id = state(away)["self"]
+
+    # Every socket drops; one page stays offline, so it cannot resume yet.
+    away.context.set_offline(True)
+    kill_signaling_sockets(web)
+    counsellor.locator(f"[data-peer='{away_id}'] [data-testid=peer-reconnecting]").wait_for()
+
+    late = new_person()
+    join_session(late, terms)  # everyone hands out new keys, also to the one away
+    for page in (counsellor, client, late):
+        wait_for_state(page, lambda s: len(s["participants"]) == 4, what="four people")
+    say(client, "Ben je er nog?")
+    away.context.set_offline(False)
+
+    wait_for_message(away, "Ben je er nog?")
+    for page in (counsellor, client, away, late):
+        decoding_everyone(page, others=3)
+    assert state(away)["self"] == away_id
