@@ -62,6 +62,9 @@ class TokenBucket:
         self._updated = now
         return max(0.0, -self._tokens / self._rate)
 
+    def full(self, now: float) -> bool:
+        return self.full_in(now) <= 0.0
+
     def full_in(self, now: float) -> float:
         """Seconds until the bucket is full again."""
         elapsed = max(0.0, now - self._updated)
@@ -92,6 +95,11 @@ class SendRate:
         held back, so a sender that keeps at it is soon refused new sockets."""
         self.held_seconds += self._messages.take(messages, now)
 
+    def at_rest(self, now: float) -> bool:
+        """True when forgetting this socket's state gives its sender nothing: both buckets are
+        full, and it was never held back so long that its next hold closes it."""
+        return (not self.exhausted() and self._messages.full(now) and self._bytes.full(now))
+
     def exhausted(self) -> bool:
         """True once the socket has been held back longer than any real client ever is."""
         return self.held_seconds > self._budget.max_held_seconds
@@ -104,20 +112,54 @@ class SendRate:
 
 
 class SenderRates:
-    """Each visitor's `SendRate` in this process, kept across their reconnects (the least
-    recently seen are forgotten first)."""
+    """Each visitor's `SendRate` in this process, kept across their reconnects.
+
+    A visitor with no socket left is forgotten once its state is at rest (a fresh one would be
+    the same), so reconnecting never buys budget and churn leaves nothing behind; the least
+    recently seen go first should more than `max_senders` be remembered all the same.
+    """
 
     def __init__(self, max_senders: int = MAX_REMEMBERED_SENDERS) -> None:
         self._max_senders = max_senders
         self._rates: OrderedDict[str, SendRate] = OrderedDict()
+        self._sockets: dict[str, int] = {}
+        # Visitors whose last socket closed, oldest first: forgotten once at rest.
+        self._idle: OrderedDict[str, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rates)
 
     def refused_for(self, sender: str, now: float) -> float:
         rate = self._rates.get(sender)
         return rate.refused_for(now) if rate else 0.0
 
     def of(self, sender: str, budget: Budget, now: float) -> SendRate:
+        """The rate of a socket `sender` opens (call `closed` when it ends)."""
+        self._forget_rested(now)
         rate = self._rates.pop(sender, None) or SendRate(budget, now)
         self._rates[sender] = rate
+        self._sockets[sender] = self._sockets.get(sender, 0) + 1
+        self._idle.pop(sender, None)
         while len(self._rates) > self._max_senders:
-            self._rates.popitem(last=False)
+            oldest, _ = self._rates.popitem(last=False)
+            self._idle.pop(oldest, None)
         return rate
+
+    def closed(self, sender: str, now: float) -> None:
+        """One of `sender`'s sockets ended."""
+        left = self._sockets.pop(sender, 1) - 1
+        if left > 0:
+            self._sockets[sender] = left
+        elif sender in self._rates:
+            self._idle[sender] = None
+        self._forget_rested(now)
+
+    def _forget_rested(self, now: float) -> None:
+        """Forget idle visitors at rest, oldest first (stopping at one that is not yet)."""
+        while self._idle:
+            sender = next(iter(self._idle))
+            rate = self._rates.get(sender)
+            if rate is not None and not rate.at_rest(now):
+                return
+            del self._idle[sender]
+            self._rates.pop(sender, None)

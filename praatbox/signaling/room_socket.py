@@ -115,8 +115,16 @@ def room_socket(ws: Any, room_id: str) -> None:
     # hash (below), and never the same twice.
     outbox = SocketOutbox(ws, {"resumeToken": token,
                                "graceSeconds": float(current_app.config["RESUME_GRACE_SECONDS"])})
-    rooms = current_hub()
     rate = senders.of(g.signaling_sender, Budget.from_config(current_app.config), time.monotonic())
+    try:
+        _serve(ws, room_id, outbox, socket_hash, rate)
+    finally:
+        senders.closed(g.signaling_sender, time.monotonic())
+
+
+def _serve(ws: Any, room_id: str, outbox: SocketOutbox, socket_hash: str, rate: SendRate) -> None:
+    """Take a place in the room, then handle the participant's frames until the socket ends."""
+    rooms = current_hub()
     peer_id = _take_place(ws, rooms, room_id, outbox, socket_hash, rate)
     if peer_id is None:
         return

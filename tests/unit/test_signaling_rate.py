@@ -37,3 +37,33 @@ def test_senders_keep_their_budget_across_reconnects_and_the_oldest_are_forgotte
     senders.of("c", BUDGET, 1.0)
     assert senders.of("a", BUDGET, 1.0) is not first
     assert senders.refused_for("unknown", 1.0) == 0.0
+
+
+def test_a_visitor_gone_is_forgotten_once_at_rest_and_reconnecting_buys_no_budget():
+    senders = SenderRates()
+    spent = senders.of("a", BUDGET, 0.0)
+    assert spent.hold(5000, 0.0) == 0.0  # the whole byte burst
+    senders.closed("a", 0.0)
+    # Back before the budget refilled: the same, still spent budget.
+    assert senders.of("a", BUDGET, 1.0) is spent
+    assert spent.hold(2000, 1.0) > 0.0
+    senders.closed("a", 1.0)
+    assert len(senders) == 1
+    # Once whole again a fresh one would be the same: any later socket tidies it away.
+    senders.of("b", BUDGET, 60.0)
+    assert len(senders) == 1 and senders.of("a", BUDGET, 60.0) is not spent
+
+
+def test_a_visitor_with_a_socket_open_or_closed_for_flooding_is_remembered():
+    senders = SenderRates()
+    two_tabs = senders.of("tabs", BUDGET, 0.0)
+    senders.of("tabs", BUDGET, 0.0)
+    senders.closed("tabs", 0.0)
+    flooder = senders.of("flooder", BUDGET, 0.0)
+    while not flooder.exhausted():
+        flooder.hold(5000, 0.0)
+    senders.closed("flooder", 0.0)
+    senders.of("later", BUDGET, 3600.0)
+    assert senders.of("tabs", BUDGET, 3600.0) is two_tabs
+    # Its budget is whole by now, but its next hold closes it at once, as before it left.
+    assert senders.of("flooder", BUDGET, 3600.0) is flooder and flooder.exhausted()
