@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.proc import CLOCK_TICKS_PER_SECOND, cpu_ticks, machine_busy_ticks  # noqa: E402
+from bench.proc import (  # noqa: E402
+    CLOCK_TICKS_PER_SECOND,
+    child_pids,
+    cpu_ticks,
+    machine_busy_ticks,
+)
 from tests.live import free_port  # noqa: E402
 
 SECRET = "bench-secret"
@@ -60,17 +65,22 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def start_coturn(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    config = workdir / "turnserver.conf"
+def start_coturn(workdir: Path, port: int,
+                 relay_threads: int | None = 0) -> subprocess.Popen[bytes]:
+    """coturn with the same credentials; one relay thread unless ``relay_threads`` is None
+    (coturn's default: a thread per core)."""
+    config = workdir / f"turnserver-{port}.conf"
+    threads = [] if relay_threads is None else [f"relay-threads={relay_threads}"]
     config.write_text(
         "\n".join(
             [
                 "listening-ip=127.0.0.1", f"listening-port={port}", "relay-ip=127.0.0.1",
                 "min-port=40000", "max-port=44999", "use-auth-secret",
                 f"static-auth-secret={SECRET}", f"realm={REALM}", "allow-loopback-peers",
-                "no-tls", "no-dtls", "no-cli", "relay-threads=0", "no-software-attribute",
-                f"log-file={workdir / 'coturn.log'}", f"pidfile={workdir / 'coturn.pid'}",
-                f"userdb={workdir / 'coturn.db'}", "simple-log", "no-stdout-log",
+                "no-tls", "no-dtls", "no-cli", *threads, "no-software-attribute",
+                f"log-file={workdir / f'coturn-{port}.log'}",
+                f"pidfile={workdir / f'coturn-{port}.pid'}",
+                f"userdb={workdir / f'coturn-{port}.db'}", "simple-log", "no-stdout-log",
                 "no-rfc5780",
             ]
         )
@@ -82,7 +92,7 @@ def start_coturn(workdir: Path, port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def start_ours(port: int) -> subprocess.Popen[bytes]:
+def start_ours(port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         PRAATBOX_TURN_SECRET=SECRET, PRAATBOX_TURN_LISTEN=f"127.0.0.1:{port}",
@@ -91,7 +101,9 @@ def start_ours(port: int) -> subprocess.Popen[bytes]:
         # to expire: without these, later loads (all from 127.0.0.1) would hit 486/508.
         PRAATBOX_TURN_REALM=REALM, PRAATBOX_TURN_USER_QUOTA="100000",
         PRAATBOX_TURN_TOTAL_QUOTA="100000", PRAATBOX_TURN_ADDRESS_QUOTA="100000",
-        PRAATBOX_TURN_LOG_LEVEL="WARNING",
+        PRAATBOX_TURN_LOG_LEVEL="WARNING", PRAATBOX_TURN_WORKERS=str(workers),
+        # Workers serve metrics on consecutive ports; the benchmark reads /proc instead.
+        PRAATBOX_TURN_METRICS_LISTEN="none",
     )
     process = subprocess.Popen([sys.executable, "-m", "praatbox.turn"], env=env, cwd=ROOT)
     wait_port(port)
@@ -110,6 +122,7 @@ class Result:
 
 def run_load(load: Load, server_port: int, server_pid: int, peer_port: int,
              seconds: float) -> Result:
+    """Run one turnutils_uclient load; server CPU is the process's and its workers'."""
     per_session_rate = 1000 / load.interval_ms if load.interval_ms else 12500
     messages = max(100, int(per_session_rate * seconds))
     args = ["turnutils_uclient", "-c", *load.flags, "-W", SECRET, "-u", "bench",
@@ -117,12 +130,13 @@ def run_load(load: Load, server_port: int, server_pid: int, peer_port: int,
             "-m", str(load.sessions), "-n", str(messages), "-l", str(load.length),
             "-z", str(load.interval_ms), "127.0.0.1"]
     timeout = seconds + 60
-    before_cpu, before_busy, started = cpu_ticks([server_pid]), machine_busy_ticks(), time.time()
+    server_pids = [server_pid, *child_pids(server_pid)]
+    before_cpu, before_busy, started = cpu_ticks(server_pids), machine_busy_ticks(), time.time()
     client = subprocess.Popen(["timeout", "-k", "5", str(int(timeout)), *args],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output, _ = client.communicate()
     elapsed = time.time() - started
-    server_cpu = cpu_ticks([server_pid]) - before_cpu
+    server_cpu = cpu_ticks(server_pids) - before_cpu
     busy = machine_busy_ticks() - before_busy
     client_ticks = _children_ticks()
     sent = received = 0

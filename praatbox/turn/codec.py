@@ -214,29 +214,35 @@ def error_attributes(code: int, reason: bool = True) -> dict[str, Any]:
     return {"ERROR-CODE": (code, ERROR_REASONS[code] if reason else "")}
 
 
+_unpack_stun_start = struct.Struct("!HHI").unpack_from
+_unpack_two_shorts = struct.Struct("!HH").unpack_from
+
+
 def parse_send_indication(data: Buffer) -> tuple[tuple[str, int], Buffer]:
     """Return ``(peer, payload)`` of a Send indication without building a ``Message``.
 
     ``data`` may be a view of the receive buffer; the payload is then a view too (no copy).
     """
-    if len(data) < stun.HEADER_LENGTH or data[4:8] != COOKIE_BYTES:
+    end = len(data)
+    if end < stun.HEADER_LENGTH:
         raise ValueError("not a STUN message")
-    if len(data) != stun.HEADER_LENGTH + ((data[2] << 8) | data[3]):
+    _, length, cookie = _unpack_stun_start(data)
+    if cookie != stun.COOKIE:
+        raise ValueError("not a STUN message")
+    if end != stun.HEADER_LENGTH + length:
         raise ValueError("STUN message length does not match")
     peer = None
     payload = None
     pos = stun.HEADER_LENGTH
-    end = len(data)
     while pos + 4 <= end:
-        attr_type = (data[pos] << 8) | data[pos + 1]
-        attr_len = (data[pos + 2] << 8) | data[pos + 3]
+        attr_type, attr_len = _unpack_two_shorts(data, pos)
         value_end = pos + 4 + attr_len
         if value_end > end:
             raise ValueError("STUN attribute overruns the message")
         if attr_type == DATA:
             payload = data[pos + 4 : value_end]
         elif attr_type == XOR_PEER_ADDRESS:
-            peer = _unpack_xor_peer(data[pos + 4 : value_end], data[8:20])
+            peer = _unpack_xor_peer(bytes(data[pos + 4 : value_end]), data)
         elif attr_type < 0x8000 and attr_type not in UNDERSTOOD_ATTRIBUTES:
             raise ValueError("unknown comprehension-required attribute")
         pos = value_end + (-attr_len & 3)
@@ -245,12 +251,18 @@ def parse_send_indication(data: Buffer) -> tuple[tuple[str, int], Buffer]:
     return peer, payload
 
 
-def _unpack_xor_peer(value: Buffer, transaction_id: Buffer) -> tuple[str, int]:
+def _unpack_xor_peer(value: bytes, message: Buffer) -> tuple[str, int]:
     if len(value) == 8 and value[1] == FAMILY_IPV4:
-        port = ((value[2] << 8) | value[3]) ^ 0x2112
-        address = (int.from_bytes(value[4:8], "big") ^ stun.COOKIE).to_bytes(4, "big")
-        return socket.inet_ntoa(address), port
-    return stun.unpack_xor_address(bytes(value), bytes(transaction_id))
+        return _unpack_xor_ipv4(value)
+    return stun.unpack_xor_address(value, bytes(message[8:20]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unpack_xor_ipv4(value: bytes) -> tuple[str, int]:
+    """The peer of an IPv4 XOR-PEER-ADDRESS (cached: a client sends to few peers, often)."""
+    port = ((value[2] << 8) | value[3]) ^ 0x2112
+    address = (int.from_bytes(value[4:8], "big") ^ stun.COOKIE).to_bytes(4, "big")
+    return socket.inet_ntoa(address), port
 
 
 @functools.lru_cache(maxsize=4096)

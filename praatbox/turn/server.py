@@ -331,8 +331,9 @@ class TurnServer:
             except OSError:
                 pass  # the client's buffer is full or it is gone: as for any datagram
 
-    def relay_reader(self, relay: UdpRelay, allocation: Allocation) -> Callable[[], None]:
-        """Return the read callback of a relay socket: one peer datagram to the client.
+    def relay_reader(self, relay: UdpRelay, allocation: Allocation) -> Callable[[int], None]:
+        """Return the read callback of a relay socket: up to ``limit`` peer datagrams to the
+        client.
 
         The datagram lands at ``HEADROOM_BYTES`` in the shared buffer; its ChannelData or Data
         indication header is written in front of it and the whole goes out from there.
@@ -364,27 +365,33 @@ class TurnServer:
 
             stream = False
 
-        def on_readable() -> None:
-            try:
-                size, peer = recvfrom_into(payload_view)
-            except OSError:
-                return  # nothing after all, or an ICMP error about one peer
-            try:
-                channel = peer_channels.get(peer)
-                if channel is not None:
-                    write_header(buffer, channel_data_start, channel, size)
-                    end = HEADROOM_BYTES + size
-                    if stream:  # ChannelData over TCP is padded to 4 bytes
-                        end = pad(buffer, end)
-                    send(view[channel_data_start:end])
-                elif peer[0] in permissions:
-                    send(view[: write_data_indication(buffer, peer, size)])
-                else:
-                    return
-            except OSError:
-                return  # the client's socket buffer is full: drop, as UDP would
-            self.packets_to_client += 1
-            self.bytes_to_client += size
+        def on_readable(limit: int) -> None:
+            packets = relayed_bytes = 0
+            for _ in range(limit):
+                try:
+                    size, peer = recvfrom_into(payload_view)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    continue  # an ICMP error about one peer
+                try:
+                    channel = peer_channels.get(peer)
+                    if channel is not None:
+                        write_header(buffer, channel_data_start, channel, size)
+                        end = HEADROOM_BYTES + size
+                        if stream:  # ChannelData over TCP is padded to 4 bytes
+                            end = pad(buffer, end)
+                        send(view[channel_data_start:end])
+                    elif peer[0] in permissions:
+                        send(view[: write_data_indication(buffer, peer, size)])
+                    else:
+                        continue
+                except OSError:
+                    continue  # the client's socket buffer is full: drop, as UDP would
+                packets += 1
+                relayed_bytes += size
+            self.packets_to_client += packets
+            self.bytes_to_client += relayed_bytes
 
         return on_readable
 

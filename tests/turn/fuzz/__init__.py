@@ -14,7 +14,7 @@ a check that records instead of sending. Inputs are driven through four paths:
 * the UDP read loop ``TurnServer._on_udp_readable`` fed from a fake listener socket
   (ChannelData fast path, Send indications, requests);
 * ``TcpConnection.data_received`` with the byte stream cut into random chunks;
-* real datagrams from peer sockets to relay sockets, read by ``TurnServer.relay_reader``, one datagram a call.
+* real datagrams from peer sockets to relay sockets, read by ``TurnServer.relay_reader``.
 
 ``handle_stun`` catches every exception and logs "request failed"; such a log is counted as
 an unexpected exception too (with the traceback of the exception being handled).
