@@ -8,10 +8,9 @@ import itertools
 import subprocess
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
-
 import pytest
 from playwright.sync_api import Page
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.browser.flows import join_session, people, start_session, state, wait_for_state
 from tests.browser.test_chat import say, wait_for_message
