@@ -28,7 +28,9 @@ async def serve(config: TurnConfig, share: WorkerShare | None = None) -> None:
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # A worker stops when the parent says so (Ctrl-C reaches the whole process group).
+    signals = (signal.SIGINT, signal.SIGTERM) if share is None else (signal.SIGTERM,)
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()

@@ -96,6 +96,7 @@ def run_workers(count: int, serve: Callable[[WorkerShare], None]) -> int:
 
 
 def _run_child(serve: Callable[[WorkerShare], None], share: WorkerShare) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers with SIGTERM
     code = 0
     try:
         serve(share)
