@@ -166,7 +166,7 @@ def tap_packets(receiver: RTCRtpReceiver, on_packet: OnPacket,
     setattr(receiver, JITTER_BUFFER_ATTRIBUTE, PacketTap(jitter_buffer, on_packet, on_frame))
 
 
-async def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
+async def send_pli(receiver: RTCRtpReceiver, ssrc: int) -> None:
     """Ask the publisher behind `receiver` for a keyframe (an RTCP PLI for `ssrc`)."""
     await receiver._send_rtcp_pli(ssrc)
 

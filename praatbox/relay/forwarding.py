@@ -14,13 +14,13 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.rtp import RtcpSenderInfo, RtpPacket
 
 from . import rtp
-from .aiortc_hooks import IdleTrack, SendParameters, take_over_sender, tap_packets
+from .aiortc_hooks import IdleTrack, SendParameters, send_pli, take_over_sender, tap_packets
 from .counts import counts
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ class Feed:
         self._ssrc: int | None = None
         self._outlets: tuple[Outlet, ...] = ()
         self._receiver: RTCRtpReceiver | None = None
-        self._send_pli: Callable[[int], Awaitable[None]] | None = None
         self._last_request = -math.inf
         self._deferred: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
@@ -62,10 +61,9 @@ class Feed:
     def started(self) -> bool:
         return self._receiver is not None
 
-    def start(self, receiver: RTCRtpReceiver, send_pli: Callable[[int], Awaitable[None]]) -> None:
-        """Fan out the packets `receiver` gets; `send_pli(ssrc)` asks for a keyframe."""
+    def start(self, receiver: RTCRtpReceiver) -> None:
+        """Fan out the packets `receiver` gets (and ask its publisher for keyframes)."""
         self._receiver = receiver
-        self._send_pli = send_pli
         observe = frame_observer(self.kind) if frame_observer is not None else None
         tap_packets(receiver, self._fan_out, observe)
 
@@ -77,13 +75,13 @@ class Feed:
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe, at most once per interval (later ones are merged)."""
-        if self.kind != "video" or self._ssrc is None or self._send_pli is None:
+        if self.kind != "video" or self._ssrc is None or self._receiver is None:
             return
         loop = asyncio.get_running_loop()
         wait = self._last_request + KEYFRAME_REQUEST_INTERVAL_S - loop.time()
         if wait <= 0:
             self._last_request = loop.time()
-            task = asyncio.ensure_future(self._send_pli(self._ssrc))
+            task = asyncio.ensure_future(send_pli(self._receiver, self._ssrc))
             counts.keyframe_requests += 1
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)

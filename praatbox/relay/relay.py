@@ -21,14 +21,13 @@ from typing import Any
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
-    RTCRtpReceiver,
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
 from aiortc.sdp import candidate_from_sdp
 
-from .aiortc_hooks import label_sender, request_keyframe
+from .aiortc_hooks import label_sender
 from .config import DEFAULT_RESTART_INTERVAL_SECONDS
 from .counts import counts
 from .forwarding import Feed, Outlet
@@ -195,13 +194,8 @@ class PeerSession:
     def _start_feeds(self) -> None:
         for kind, transceiver in self._inbound.items():
             feed = self.feeds[kind]
-            if feed.started or transceiver.receiver.track is None:
-                continue
-
-            async def send_pli(ssrc: int, receiver: RTCRtpReceiver = transceiver.receiver) -> None:
-                await request_keyframe(receiver, ssrc)
-
-            feed.start(transceiver.receiver, send_pli)
+            if not feed.started and transceiver.receiver.track is not None:
+                feed.start(transceiver.receiver)
 
     async def close(self) -> None:
         for slot in self._slots:
