@@ -131,7 +131,10 @@ class Outlet:
         self._write: Callable[[bytes], bool] | None = None
         self._mid_element = b""
         self._source = -1  # the feed's source this stream is anchored to (-1: none yet)
-        self._first_sequence = 0  # the publisher's sequence number at the anchor
+        # The newest publisher sequence number forwarded, and how many numbers it is past the
+        # anchor: a late packet further back than that was never this stream's to send.
+        self._newest_sequence = 0
+        self._past_anchor = 0
         self._sequence_offset = 0
         self._timestamp_offset = 0
         self._next_sequence = random.randrange(SEQUENCE_START_RANGE)
@@ -217,8 +220,13 @@ class Outlet:
                 self._feed.request_keyframe()
                 return
             self._anchor(packet, params.clock_rate, now)
-        elif (sequence_number - self._first_sequence) % rtp.SEQUENCE_MODULO >= HALF_SEQUENCE:
-            return  # older than where this stream started: its number was someone else's
+        else:
+            ahead = (sequence_number - self._newest_sequence) % rtp.SEQUENCE_MODULO
+            if ahead < HALF_SEQUENCE:
+                self._newest_sequence = sequence_number
+                self._past_anchor += ahead
+            elif rtp.SEQUENCE_MODULO - ahead > self._past_anchor:
+                return  # older than where this stream started: its number was someone else's
         sequence = (sequence_number + self._sequence_offset) % rtp.SEQUENCE_MODULO
         timestamp = (packet.timestamp + self._timestamp_offset) % rtp.TIMESTAMP_MODULO
         elements = self._mid_element
@@ -245,7 +253,8 @@ class Outlet:
         timestamp as far past the last one as time has passed."""
         assert self._feed is not None
         self._source = self._feed.source
-        self._first_sequence = packet.sequence_number
+        self._newest_sequence = packet.sequence_number
+        self._past_anchor = 0
         self._sequence_offset = self._next_sequence - packet.sequence_number
         if self._last_timestamp is None:
             start = random.randrange(rtp.TIMESTAMP_MODULO)

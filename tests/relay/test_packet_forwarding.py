@@ -6,7 +6,10 @@ import asyncio
 from aiortc.rtp import RtpPacket
 from relay_peers import FakeWeb, is_keyframe, wait_until
 
+from praatbox.relay import rtp
+from praatbox.relay.aiortc_hooks import SendParameters
 from praatbox.relay.counts import counts
+from praatbox.relay.forwarding import Feed, Outlet
 
 PEERS = ["alice", "bob", "carol"]
 
@@ -160,3 +163,52 @@ def test_one_subscribers_loss_costs_the_others_no_frame() -> None:
             await web.close()
 
     asyncio.run(scenario())
+
+
+def _outlet(kind: str) -> tuple[Outlet, list[RtpPacket]]:
+    """An outlet attached to a feed, writing into a list instead of a subscriber's transport."""
+    sent: list[RtpPacket] = []
+
+    def write(data: bytes) -> bool:
+        sent.append(RtpPacket.parse(data))
+        return True
+
+    outlet = Outlet(kind)
+    outlet.sender_started(SendParameters(
+        ssrc=1111, rtx_ssrc=2222, payload_type=111, rtx_payload_type=None, clock_rate=48000,
+        mid="2", mid_extension_id=1, abs_send_time_extension_id=None,
+        audio_level_extension_id=None), write)
+    outlet.attach(Feed(kind))
+    return outlet, sent
+
+
+def _packet(sequence_number: int, payload: bytes = b"\x01") -> RtpPacket:
+    return RtpPacket(payload_type=96, sequence_number=sequence_number % 65536,
+                     timestamp=960 * sequence_number, ssrc=5, payload=payload)
+
+
+def test_an_outlet_keeps_numbering_a_long_stream_across_the_publishers_wrap() -> None:
+    outlet, sent = _outlet("audio")
+    for number in range(60_000, 130_000):  # more than the 16-bit space, wrapping on the way
+        outlet.forward(_packet(number), False, 0.0)
+    numbers = [p.sequence_number for p in sent]
+    assert len(numbers) == 70_000
+    assert all((b - a) % 65536 == 1 for a, b in zip(numbers, numbers[1:], strict=False))
+    assert {p.ssrc for p in sent} == {1111} and {p.payload_type for p in sent} == {111}
+
+
+def test_an_outlet_drops_what_came_before_its_start_and_keeps_reordered_packets() -> None:
+    outlet, sent = _outlet("audio")
+    for number in (100, 101, 99, 103, 102):
+        outlet.forward(_packet(number), False, 0.0)
+    first = sent[0].sequence_number
+    assert [(p.sequence_number - first) % 65536 for p in sent] == [0, 1, 3, 2]
+    assert [p.payload for p in sent] == [b"\x01"] * 4
+
+
+def test_a_video_outlet_starts_at_the_first_packet_of_a_keyframe() -> None:
+    outlet, sent = _outlet("video")
+    delta, keyframe = b"\x10\x01\x02", b"\x10\x00\x02"  # VP8: S=1 partition 0, then the P bit
+    for number, payload in ((1, delta), (2, keyframe), (3, b"\x00\x55"), (4, delta)):
+        outlet.forward(_packet(number, payload), rtp.vp8_starts_keyframe(payload), 0.0)
+    assert [p.payload for p in sent] == [keyframe, b"\x00\x55", delta]
