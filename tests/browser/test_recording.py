@@ -21,6 +21,7 @@ import av
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.flows import (
     enter_room,
     join_session,
@@ -160,6 +161,7 @@ def test_a_newcomer_sees_rec_and_must_answer_before_entering(new_person):
     pages = meet(new_person, 2)
     counsellor, client = pages
     ask_everyone(pages)
+    assert_accessible(client, "the consent question")
     client.get_by_test_id("consent-accept").click()
     wait_for_all(pages, "recording", True, "recording on")
 
@@ -171,6 +173,7 @@ def test_a_newcomer_sees_rec_and_must_answer_before_entering(new_person):
     expect(newcomer.get_by_test_id("consent-accept")).to_be_visible()
     assert state(newcomer)["joined"] is False
     assert len(state(counsellor)["participants"]) == 2
+    assert_accessible(newcomer, "REC and the question at the door")
     newcomer.get_by_test_id("consent-accept").click()
     wait_for_state(counsellor, lambda s: len(s["participants"]) == 3, what="the newcomer inside")
     wait_for_all([*pages, newcomer], "recording", True, "recording still on")
