@@ -141,7 +141,14 @@ class PeerSession:
             return
         self._renegotiate = False
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.resend_offer()
+
+    async def resend_offer(self) -> None:
+        """Send the offer waiting for an answer (again: the browser's signaling socket was
+        down when it went out); nothing when none waits."""
         description = self.pc.localDescription
+        if self.pc.signalingState != "have-local-offer" or description is None:
+            return
         await self._send_signal({"description": {"type": description.type, "sdp": description.sdp}})
 
     async def handle_signal(self, data: Any) -> None:
@@ -259,6 +266,9 @@ class Room:
             return
         if isinstance(data, dict) and data.get("restart") is True:
             await self.restart_peer(peer_id)
+            return
+        if isinstance(data, dict) and data.get("resend") is True:
+            await session.resend_offer()
             return
         try:
             await session.handle_signal(data)

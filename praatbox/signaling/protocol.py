@@ -97,6 +97,9 @@ def _signal(frame: Message) -> Message:
     elif to == "relay" and data.get("restart") is True:
         # The browser lost its path to the relay, which cannot restart ICE: a new connection.
         payload = {"restart": True}
+    elif to == "relay" and data.get("resend") is True:
+        # The browser's signaling socket was down: the relay's offer may never have reached it.
+        payload = {"resend": True}
     else:
         raise ProtocolError("bad-field", "data needs a description or a candidate")
     return {"type": "signal", "to": to, "data": payload}

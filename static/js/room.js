@@ -662,8 +662,8 @@ function catchUp(message) {
   }
   state.encryption.resync(); // what was sent to us meanwhile is lost
   if (message.mode !== state.mode) setMode(message.mode);
-  // The relay's offers meanwhile are lost too: a new connection gets a complete one.
-  else if (state.mode === "group") reopenGroup().catch((error) => console.warn(error));
+  // An offer the relay sent meanwhile is lost too: ask for it again (the media never stopped).
+  else if (state.mode === "group") signaling.signal("relay", { resend: true });
   setLocked(message.locked);
   moderation.setWaitingRoom(message.waitingRoom);
   for (const peerId of message.knocking || []) moderation.showKnock(peerId);

@@ -51,3 +51,45 @@ def test_a_new_connection_carries_media_both_ways_and_restarts_are_spaced() -> N
             await web.close()
 
     asyncio.run(scenario())
+
+
+class SocketDownWeb(FakeWeb):
+    """Loses what the relay sends to a browser whose signaling socket is down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.socket_down: set[str] = set()
+
+    async def _from_relay(self, frame):
+        if frame.get("to") not in self.socket_down:
+            await super()._from_relay(frame)
+
+
+def test_an_offer_lost_while_a_browser_was_away_comes_again_when_it_asks() -> None:
+    async def scenario() -> None:
+        web = SocketDownWeb()
+        try:
+            await web.open_room("r1", ["alice", "bob"])
+            alice = web.browser("r1", "alice")
+            await wait_until(lambda: len(alice.frames_from("bob", "video")) >= 5, 30,
+                             "alice receiving bob")
+            web.socket_down.add("alice")
+            await web.join("r1", "carol")  # the offer showing carol to alice is lost
+            await asyncio.sleep(0.5)
+            web.socket_down.clear()
+            offers = alice.offers
+
+            await web.relay.handle({"type": "signal", "room": "r1", "from": "alice",
+                                    "data": {"resend": True}})
+            await wait_until(lambda: len(alice.frames_from("carol", "video")) >= 5, 30,
+                             "alice receiving carol")
+            assert alice.offers == offers + 1
+            # Nothing waits for an answer any more: asking again brings nothing.
+            await web.relay.handle({"type": "signal", "room": "r1", "from": "alice",
+                                    "data": {"resend": True}})
+            await asyncio.sleep(0.5)
+            assert alice.offers == offers + 1
+        finally:
+            await web.close()
+
+    asyncio.run(scenario())

@@ -1,4 +1,5 @@
-"""The frames a browser sends when a media path was lost: counts and restart requests only."""
+"""The frames a browser sends when a media path or its socket was lost: counts, and restart and
+resend requests to the relay only."""
 
 import json
 
@@ -13,15 +14,18 @@ def test_an_ice_restart_report_keeps_nothing_but_its_type():
     assert decode_client_frame(raw) == {"type": "ice-restart"}
 
 
-def test_a_restart_request_goes_to_the_relay_only():
-    raw = json.dumps({"type": "signal", "to": "relay", "data": {"restart": True, "sdp": "x"}})
-    assert decode_client_frame(raw) == {"type": "signal", "to": "relay", "data": {"restart": True}}
+@pytest.mark.parametrize("ask", ["restart", "resend"])
+def test_a_restart_or_resend_request_goes_to_the_relay_only(ask):
+    raw = json.dumps({"type": "signal", "to": "relay", "data": {ask: True, "sdp": "x"}})
+    assert decode_client_frame(raw) == {"type": "signal", "to": "relay", "data": {ask: True}}
 
 
 @pytest.mark.parametrize("to, data", [
     ("Jk2LmN0pQr5s", {"restart": True}),  # another browser restarts ICE itself
+    ("Jk2LmN0pQr5s", {"resend": True}),
     ("relay", {"restart": 1}),
     ("relay", {"restart": "yes"}),
+    ("relay", {"resend": 1}),
 ])
 def test_other_restart_shapes_are_refused(to, data):
     with pytest.raises(ProtocolError) as error:
