@@ -1,10 +1,15 @@
-"""Milliseconds from a dropped signaling socket to "resumed" and to "media again", P2P and group.
+"""Milliseconds from a dropped signaling socket to "resumed" and to "media again", P2P and group;
+and from the end of a network outage of the media path to "media again".
 
-Each round destroys the web process's end of every browser's signaling socket (`ss -K`, as a
-dying network does: no close frame) in a running call, then measures per page:
+Each socket round destroys the web process's end of every browser's signaling socket (`ss -K`,
+as a dying network does: no close frame) in a running call, then measures per page:
 - resumed: until the page has taken its place back (its "reconnecting" banner hides again);
 - media again: until the remote video decodes at least MEDIA_FRAMES more frames than at the
   drop (the media connections are kept, so this shows whether media ever paused).
+Each network round drops every UDP packet (`tc`, as test_media_recovery.py does) until every
+page says "reconnecting", keeps it so for BLOCKED_SECONDS, lets packets through again, and
+measures per page until the video of every other person decodes MEDIA_FRAMES more frames (on
+the restarted ICE of a direct call, or on the group's new relay connection).
 P2P: two headless Chromium contexts; group: three, through a relay. Run in the loopback
 namespace (scripts/run-in-netns.sh .venv/bin/python bench/reconnect.py).
 """
@@ -32,12 +37,14 @@ from tests.browser.flows import (  # noqa: E402
     state,
     wait_for_state,
 )
+from tests.browser.test_media_recovery import udp_dropped  # noqa: E402
 from tests.live import LiveServer, start_relay, start_web  # noqa: E402
 
 POLL_SECONDS = 0.02
 TIMEOUT_SECONDS = 40.0
 SETTLE_SECONDS = 2.0
 MEDIA_FRAMES = 3
+BLOCKED_SECONDS = 8.0
 
 # Note the moment the page's "reconnecting" banner hides again after it showed.
 WATCH_RESUME = """() => {
@@ -94,6 +101,45 @@ def one_round(web: LiveServer, pages: list[Page]) -> tuple[list[float], list[flo
     return list(resumed.values()), list(media.values())
 
 
+def per_person(page: Page) -> dict[str, int]:
+    """Frames decoded from each other person on a connected path (a new connection counts
+    from zero)."""
+    current = state(page)
+    return {peer: m["framesDecoded"] for peer, m in current["media"].items()
+            if peer != "relay" and m["connectionState"] == "connected"}
+
+
+def network_round(pages: list[Page], people: int) -> list[float]:
+    """Drop the media path until every page lost it; return ms from its return to media again
+    from everyone, per page."""
+    with udp_dropped():
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while any(page.get_by_test_id("security-status").get_attribute("data-state") != "waiting"
+                  for page in pages):
+            if time.monotonic() > deadline:
+                raise RuntimeError("a page never noticed the outage")
+            time.sleep(POLL_SECONDS)
+        time.sleep(BLOCKED_SECONDS)
+    back = time.time()
+    lowest: dict[Page, dict[str, int]] = {page: {} for page in pages}
+    media: dict[Page, float] = {}
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while len(media) < len(pages) and time.monotonic() < deadline:
+        for page in pages:
+            if page in media:
+                continue
+            frames = per_person(page)
+            for peer, count in frames.items():
+                lowest[page][peer] = min(count, lowest[page].get(peer, count))
+            if len(frames) == people - 1 and all(
+                    count >= lowest[page][peer] + MEDIA_FRAMES for peer, count in frames.items()):
+                media[page] = (time.time() - back) * 1000
+        time.sleep(POLL_SECONDS)
+    if len(media) < len(pages):
+        raise RuntimeError("the media of a page did not come back")
+    return list(media.values())
+
+
 def call(browser, web: LiveServer, people: int, word: str) -> list[Page]:
     contexts = [browser.new_context(permissions=["camera", "microphone"], base_url=web.url)
                 for _ in range(people)]
@@ -119,7 +165,9 @@ def figures(name: str, values: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--network-rounds", type=int, default=3)
+    args = parser.parse_args()
+    rounds = args.rounds
     with tempfile.TemporaryDirectory() as tmp:
         clip = write_test_clip(Path(tmp) / "camera.y4m")
         web = start_web(Path(tmp))
@@ -141,6 +189,13 @@ def main() -> None:
                     print(f"{mode}_drops: {rounds} (x{people} pages)")
                     figures(f"{mode}_drop_to_resumed", resumed)
                     figures(f"{mode}_drop_to_media_again", media)
+                    after_outage: list[float] = []
+                    for _ in range(args.network_rounds):
+                        time.sleep(SETTLE_SECONDS)
+                        after_outage += network_round(pages, people)
+                    print(f"{mode}_media_path_outages: {args.network_rounds} "
+                          f"({BLOCKED_SECONDS:.0f} s after every page noticed, x{people} pages)")
+                    figures(f"{mode}_outage_end_to_media_again", after_outage)
                     for page in pages:
                         page.context.close()
                 browser.close()
