@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,14 +122,18 @@ class Result:
 
 
 def run_load(load: Load, server_port: int, server_pid: int, peer_port: int,
-             seconds: float) -> Result:
-    """Run one turnutils_uclient load; server CPU is the process's and its workers'."""
+             seconds: float, local_ip: str = "127.0.0.1") -> Result:
+    """Run one turnutils_uclient load; server CPU is the process's and its workers'.
+
+    turnutils_uclient leaves its UDP allocations to expire (10 min): a later load from the
+    same ``local_ip`` may draw a source port that still has one, and get a 437.
+    """
     per_session_rate = 1000 / load.interval_ms if load.interval_ms else 12500
     messages = max(100, int(per_session_rate * seconds))
     args = ["turnutils_uclient", "-c", *load.flags, "-W", SECRET, "-u", "bench",
             "-e", "127.0.0.1", "-r", str(peer_port), "-p", str(server_port),
             "-m", str(load.sessions), "-n", str(messages), "-l", str(load.length),
-            "-z", str(load.interval_ms), "127.0.0.1"]
+            "-z", str(load.interval_ms), "-L", local_ip, "127.0.0.1"]
     timeout = seconds + 60
     server_pids = [server_pid, *child_pids(server_pid)]
     before_cpu, before_busy, started = cpu_ticks(server_pids), machine_busy_ticks(), time.time()
@@ -172,6 +177,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0,
                         help="sending time per load (use 20 for the long run)")
     parser.add_argument("--only", help="run only loads whose name contains this")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="pairs of runs per load (coturn, ours, coturn, ...); the ratio "
+                        "is taken per pair and its median printed with the spread")
     options = parser.parse_args()
     loads = [load for load in LOADS if not options.only or options.only in load.name]
     with tempfile.TemporaryDirectory(prefix="turnbench-") as tmp:
@@ -186,22 +194,27 @@ def main() -> None:
         try:
             _children_ticks()
             for load in loads:
-                results = {}
-                for name, (port, pid) in servers.items():
-                    results[name] = result = run_load(load, port, pid, peer_port,
-                                                      options.seconds)
-                    prefix = f"{load.name}.{name}"
-                    print(f"{prefix}.msgs_per_s: {result.rate_per_second:.0f}")
-                    print(f"{prefix}.delivered: {result.received}/{result.sent}")
-                    print(f"{prefix}.loss_percent: {result.loss_percent:.3f}")
-                    print(f"{prefix}.cpu_us_per_msg: {result.cpu_us_per_message:.1f}")
-                    print(f"{prefix}.other_cpu_percent: {result.other_cpu_percent:.1f}")
-                    sys.stdout.flush()
-                if results["coturn"].cpu_us_per_message:
-                    ratio = results["ours"].cpu_us_per_message / results[
-                        "coturn"].cpu_us_per_message
-                    ratios[load.name] = ratio
-                    print(f"{load.name}.cpu_ratio_ours_over_coturn: {ratio:.2f}")
+                pair_ratios = []
+                for _ in range(options.repeat):
+                    results = {}
+                    for name, (port, pid) in servers.items():
+                        results[name] = result = run_load(load, port, pid, peer_port,
+                                                          options.seconds)
+                        prefix = f"{load.name}.{name}"
+                        print(f"{prefix}.msgs_per_s: {result.rate_per_second:.0f}")
+                        print(f"{prefix}.delivered: {result.received}/{result.sent}")
+                        print(f"{prefix}.loss_percent: {result.loss_percent:.3f}")
+                        print(f"{prefix}.cpu_us_per_msg: {result.cpu_us_per_message:.1f}")
+                        print(f"{prefix}.other_cpu_percent: {result.other_cpu_percent:.1f}")
+                        sys.stdout.flush()
+                    if results["coturn"].cpu_us_per_message:
+                        pair_ratios.append(results["ours"].cpu_us_per_message
+                                           / results["coturn"].cpu_us_per_message)
+                        print(f"{load.name}.pair_ratio: {pair_ratios[-1]:.2f}")
+                if pair_ratios:
+                    ratios[load.name] = ratio = statistics.median(pair_ratios)
+                    print(f"{load.name}.cpu_ratio_ours_over_coturn: {ratio:.2f} "
+                          f"(pairs {min(pair_ratios):.2f}-{max(pair_ratios):.2f})")
         finally:
             for process in (ours, coturn, peer):
                 process.terminate()
