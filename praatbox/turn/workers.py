@@ -65,11 +65,6 @@ def run_workers(count: int, serve: Callable[[WorkerShare], None]) -> int:
     """
     ports, nonce_key = SharedPortSet(), secrets.token_bytes(32)
     children: dict[int, int] = {}
-    for index in range(count):
-        pid = os.fork()
-        if pid == 0:
-            _run_child(serve, WorkerShare(index, count, nonce_key, ports))
-        children[pid] = index
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -77,8 +72,14 @@ def run_workers(count: int, serve: Callable[[WorkerShare], None]) -> int:
         stopping = True
         _terminate(children)
 
+    # Before forking, so that a SIGTERM during start-up stops the workers already forked.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    for index in range(count):
+        pid = os.fork()
+        if pid == 0:
+            _run_child(serve, WorkerShare(index, count, nonce_key, ports))
+        children[pid] = index
     status = 0
     while children:
         pid, wait_status = os.wait()
@@ -97,6 +98,7 @@ def run_workers(count: int, serve: Callable[[WorkerShare], None]) -> int:
 
 def _run_child(serve: Callable[[WorkerShare], None], share: WorkerShare) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers with SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until the worker's loop handles it
     code = 0
     try:
         serve(share)
