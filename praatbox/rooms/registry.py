@@ -221,6 +221,8 @@ class RoomRegistry:
             return self.set_capture(room_id, peer_id, message["kind"], message["on"])
         if kind == "consent":
             return self.consent(room_id, peer_id, message["kind"], message["accept"])
+        if kind == "link":
+            return self.link(room_id, peer_id, message["weak"], message["audioOnly"])
         raise ValueError(f"unhandled message type {kind}")
 
     def route_signal(
@@ -244,6 +246,12 @@ class RoomRegistry:
         room = self._admitted(room_id, sender)
         _check_other_participant(room, sender, recipient)
         return [Send(recipient, {"type": "e2ee", "from": sender, "data": data})]
+
+    def link(self, room_id: str, sender: str, weak: bool, audio_only: bool) -> list[Decision]:
+        """Tell the others how the sender's own link does, stamped with who it is."""
+        room = self._admitted(room_id, sender)
+        notice = {"type": "link", "from": sender, "weak": weak, "audioOnly": audio_only}
+        return [Send(other, notice) for other in room.participants if other != sender]
 
     # -- the counsellor's controls -------------------------------------------------------------
 

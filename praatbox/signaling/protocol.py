@@ -173,6 +173,15 @@ def _consent(frame: Message) -> Message:
     return {"type": "consent", "kind": _capture_kind(frame), "accept": frame["accept"]}
 
 
+def _link(frame: Message) -> Message:
+    """How this browser's own link does: weak (video reduced), and whether it asks for audio
+    only (the others stop sending it video)."""
+    weak, audio_only = frame.get("weak"), frame.get("audioOnly", False)
+    if not isinstance(weak, bool) or not isinstance(audio_only, bool):
+        raise ProtocolError("bad-field", "weak and audioOnly must be true or false")
+    return {"type": "link", "weak": weak, "audioOnly": audio_only}
+
+
 CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "signal": _signal,
     "hangup": _bare("hangup"),
@@ -187,6 +196,7 @@ CLIENT_MESSAGES: dict[str, Callable[[Message], Message]] = {
     "e2ee": _e2ee,
     "capture": _capture,
     "consent": _consent,
+    "link": _link,
 }
 
 

@@ -112,6 +112,24 @@ export class PeerLink {
     if (this.senders.video) await this.senders.video.replaceTrack(track);
   }
 
+  /**
+   * Limit our video on this connection (a weak link, or the other side asked for audio only):
+   * `maxBitrate` in bits/s, null lifts the cap; `active` false stops sending video at all.
+   * @param {{maxBitrate?: number | null, active?: boolean}} limits
+   */
+  async limitVideo({ maxBitrate, active }) {
+    const sender = this.senders.video;
+    if (!sender) return;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings || !parameters.encodings.length) return; // not negotiated yet
+    for (const encoding of parameters.encodings) {
+      if (maxBitrate === null) delete encoding.maxBitrate;
+      else if (maxBitrate !== undefined) encoding.maxBitrate = maxBitrate;
+      if (active !== undefined) encoding.active = active;
+    }
+    await sender.setParameters(parameters);
+  }
+
   /** We came without a camera but share a screen: make the receive-only video m-line send too. */
   startSendingVideo() {
     const transceiver = this.pc

@@ -11,6 +11,7 @@ import { GroupSession } from "./group.js";
 import { GroupEncryption } from "./group-e2ee.js";
 import { freshIceServers } from "./ice-credentials.js";
 import { initInvite } from "./invite.js";
+import { LinkQuality, videoCap } from "./link-quality.js";
 import { ModeratorControls } from "./moderation.js";
 import { PeerLink } from "./peer.js";
 import { initScreenShare } from "./screenshare.js";
@@ -55,6 +56,9 @@ const state = {
     onChat: (from, text) => chat.receive(from, text),
   }),
 };
+
+/** This page's own link: weak (judged from getStats()), and whether the person chose audio only. */
+const ownLink = { weak: false, audioOnly: false };
 
 /** @type {Signaling} */
 let signaling;
@@ -410,6 +414,40 @@ function wireControls() {
   micToggle.addEventListener("click", () => toggleTrack(micToggle, "audio", "mute", "unmute"));
   cameraToggle.addEventListener("click", () => toggleTrack(cameraToggle, "video", "cameraOff", "cameraOn"));
   $("blur-toggle").addEventListener("click", () => toggleBlur());
+  $("audio-only").addEventListener("click", () => {
+    ownLink.audioOnly = !ownLink.audioOnly;
+    $("audio-only").setAttribute("aria-pressed", String(ownLink.audioOnly));
+    useOutgoingVideo();
+    showOwnLink();
+  });
+}
+
+// -- this page's own link --------------------------------------------------------------------
+
+/**
+ * The link turned weak or good: say so here and to the others; on direct connections, keep our
+ * video under what the link carries (room for audio), or lift that cap.
+ * @param {boolean} weak @param {number | null} sendEstimate bits/s
+ */
+function linkChanged(weak, sendEstimate) {
+  ownLink.weak = weak;
+  showOwnLink();
+  capDirectVideo(weak ? sendEstimate : null);
+}
+
+/** @param {number | null} sendEstimate the send estimate while weak, null: no cap */
+function capDirectVideo(sendEstimate) {
+  const maxBitrate = sendEstimate === null ? null : videoCap(sendEstimate);
+  for (const link of state.links.values()) link.limitVideo({ maxBitrate }).catch((error) => console.warn(error));
+}
+
+function showOwnLink() {
+  $("weak-link").hidden = !(ownLink.weak || ownLink.audioOnly);
+  tellLink();
+}
+
+function tellLink() {
+  if (state.joined) signaling.send({ type: "link", weak: ownLink.weak, audioOnly: ownLink.audioOnly });
 }
 
 /**
@@ -440,6 +478,7 @@ function toggleTrack(button, kind, offLabel, onLabel) {
 
 /** What we send: the shared screen while sharing (with our microphone), else our picture. */
 function outgoingStream() {
+  if (ownLink.audioOnly) return new MediaStream(state.localStream ? state.localStream.getAudioTracks() : []);
   const screenShare = state.screenShare;
   if (!screenShare || !screenShare.track) return pictureStream();
   const audio = state.localStream ? state.localStream.getAudioTracks() : [];
@@ -547,6 +586,12 @@ const handlers = {
     state.encryption.peerJoined(message.peer, Boolean(message.e2ee));
     addPeer(message.peer);
     announce(strings.peerJoined);
+    if (ownLink.weak || ownLink.audioOnly) tellLink();
+  },
+  link(message) {
+    tiles.setWeakLink(message.from, message.weak || message.audioOnly);
+    const link = state.links.get(message.from);
+    if (link) link.limitVideo({ active: !message.audioOnly }).catch((error) => console.warn(error));
   },
   resumed(message) {
     catchUp(message);
@@ -727,6 +772,11 @@ async function main() {
   if (blurred) adoptBlur(blurred);
   showMediaProblem(problem);
   await connectSignaling().catch(() => undefined);
+  new LinkQuality({
+    connections: () => [...[...state.links.values()].map((link) => link.pc), ...(state.group ? [state.group.pc] : [])],
+    onChange: linkChanged,
+    onWeakSample: (sendEstimate) => capDirectVideo(sendEstimate),
+  });
   window.setInterval(refreshSecurityStatus, STATUS_INTERVAL_MS);
 }
 

@@ -41,6 +41,8 @@ export interface ServerMessages {
   signal: { from: string; data: RelaySignal | PeerSignal };
   /** Another participant's key agreement, as it sent it. */
   e2ee: { from: string; data: Record<string, unknown> };
+  /** Another participant's own link is weak (or good again), or they chose audio only. */
+  link: { from: string; weak: boolean; audioOnly: boolean };
   knocking: {};
   knock: { peer: string };
   "knock-withdrawn": { peer: string };

@@ -13,6 +13,8 @@ export async function summarise(pc, mids) {
   let framesDecoded = 0;
   let videoBytesReceived = 0;
   let audioBytesReceived = 0;
+  /** @type {number | null} the slowest video stream's decoded frames per second */
+  let framesPerSecond = null;
   /** @type {RTCIceCandidatePairStats | null} */
   let pair = null;
   for (const entry of report.values()) {
@@ -20,6 +22,8 @@ export async function summarise(pc, mids) {
     if (entry.type === "inbound-rtp" && entry.kind === "video") {
       framesDecoded += entry.framesDecoded || 0;
       videoBytesReceived += entry.bytesReceived || 0;
+      // Chromium leaves framesPerSecond out while no frame is decoded: a frozen picture.
+      framesPerSecond = Math.min(framesPerSecond === null ? Infinity : framesPerSecond, entry.framesPerSecond || 0);
     } else if (entry.type === "inbound-rtp" && entry.kind === "audio") {
       audioBytesReceived += entry.bytesReceived || 0;
     } else if (entry.type === "transport" && entry.selectedCandidatePairId) {
@@ -37,6 +41,7 @@ export async function summarise(pc, mids) {
     framesDecoded,
     videoBytesReceived,
     audioBytesReceived,
+    framesPerSecond,
     candidateType,
     connectionState: pc.connectionState,
   };

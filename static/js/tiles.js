@@ -69,18 +69,35 @@ export class RemoteTiles {
    * @param {string} peerId @param {boolean} reconnecting
    */
   setReconnecting(peerId, reconnecting) {
+    this.setLabel(peerId, "peer-reconnecting", this.strings.peerReconnecting, reconnecting);
+    const tile = this.find(peerId);
+    if (tile) tile.dataset.reconnecting = String(reconnecting);
+  }
+
+  /**
+   * Show (or hide) that a participant's own link is weak (their video is reduced).
+   * @param {string} peerId @param {boolean} weak
+   */
+  setWeakLink(peerId, weak) {
+    this.setLabel(peerId, "weak-link-tile", this.strings.peerWeakLink, weak);
+  }
+
+  /**
+   * A line of text on a participant's tile, made on first use, identified by its test id.
+   * @param {string} peerId @param {string} testId @param {string} text @param {boolean} shown
+   */
+  setLabel(peerId, testId, text, shown) {
     const tile = this.find(peerId);
     if (!tile) return;
-    let label = /** @type {HTMLElement | null} */ (tile.querySelector(".tile-reconnecting"));
+    let label = /** @type {HTMLElement | null} */ (tile.querySelector(`[data-testid="${testId}"]`));
     if (!label) {
       label = document.createElement("p");
-      label.className = "tile-reconnecting";
-      label.dataset.testid = "peer-reconnecting";
-      label.textContent = this.strings.peerReconnecting;
+      label.className = "tile-label";
+      label.dataset.testid = testId;
+      label.textContent = text;
       tile.append(label);
     }
-    label.hidden = !reconnecting;
-    tile.dataset.reconnecting = String(reconnecting);
+    label.hidden = !shown;
   }
 
   /** @param {string} peerId */

@@ -49,6 +49,8 @@ export interface MediaSummary {
   framesDecoded: number;
   videoBytesReceived: number;
   audioBytesReceived: number;
+  /** Decoded video frames per second of the slowest video stream; null without video. */
+  framesPerSecond: number | null;
   candidateType: string | null;
   connectionState: string;
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 WIDTH, HEIGHT, FPS, FRAMES = 320, 240, 15, 30
@@ -13,16 +14,19 @@ def write_test_clip(path: Path) -> Path:
     with open(path, "wb") as out:
         out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
         for frame in range(FRAMES):
-            bar = (frame * WIDTH // FRAMES, (frame * WIDTH // FRAMES) + 40)
-            rows = bytearray()
-            for y in range(HEIGHT):
-                row = bytearray(
-                    235 if ((x // 16) + (y // 16)) % 2 else 16 for x in range(WIDTH)
-                )
-                row[bar[0]:bar[1]] = bytes([128]) * (min(bar[1], WIDTH) - bar[0])
-                rows += row
-            out.write(b"FRAME\n" + bytes(rows) + chroma + chroma)
+            out.write(b"FRAME\n" + bytes(_bar_over_checkerboard(frame)) + chroma + chroma)
     return path
+
+
+def _bar_over_checkerboard(frame: int) -> bytearray:
+    """The luma plane of one frame of the test clip."""
+    bar = (frame * WIDTH // FRAMES, (frame * WIDTH // FRAMES) + 40)
+    rows = bytearray()
+    for y in range(HEIGHT):
+        row = bytearray(235 if ((x // 16) + (y // 16)) % 2 else 16 for x in range(WIDTH))
+        row[bar[0]:bar[1]] = bytes([128]) * (min(bar[1], WIDTH) - bar[0])
+        rows += row
+    return rows
 
 
 # Colours as (Y, U, V): skin, dark hair, a blue shirt, dark eyes and mouth.
@@ -70,4 +74,19 @@ def write_person_clip(path: Path) -> Path:
                         row = cy * (WIDTH // 2)
                         plane[row + x0:row + x1] = bytes([value]) * (x1 - x0)
             out.write(b"FRAME\n" + bytes(luma) + bytes(chroma[0]) + bytes(chroma[1]))
+    return path
+
+
+def write_busy_clip(path: Path, noise_levels: int = 5) -> Path:
+    """The test clip with a real camera's sensor noise (± `noise_levels` of luma, new every
+    frame): the encoder then wants ~570 kbit/s, where the clean clip needs ~100 and fits through
+    any limit the poor-link tests set."""
+    noise = random.Random(17)
+    chroma = bytes([128]) * ((WIDTH // 2) * (HEIGHT // 2))
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in range(FRAMES):
+            luma = bytes(value + noise.randint(-noise_levels, noise_levels)
+                         for value in _bar_over_checkerboard(frame))
+            out.write(b"FRAME\n" + luma + chroma + chroma)
     return path

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Browser, Playwright
+from playwright.sync_api import Browser, BrowserType
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
@@ -75,9 +75,10 @@ def _connect(pid: int) -> PoorLink:
 
 
 @contextlib.contextmanager
-def poor_browser(playwright: Playwright, folder: Path, web_port: int,
+def poor_browser(chromium: BrowserType, folder: Path, web_port: int,
                  extra_args: list[str] | None = None) -> Iterator[tuple[Browser, PoorLink]]:
-    """Launch Chromium behind its own veth link; it reaches the web at TEST_SIDE:web_port."""
+    """Launch Chromium behind its own veth link; it reaches the web at TEST_SIDE:web_port.
+    `chromium`: the browser type of a running Playwright (`browser.browser_type`)."""
     wrapper = folder / "chromium-poor-link"
     wrapper.write_text(WRAPPER.replace("{chromium}", CHROMIUM))
     wrapper.chmod(0o755)
@@ -103,7 +104,7 @@ def poor_browser(playwright: Playwright, folder: Path, web_port: int,
     setup = threading.Thread(target=configure, daemon=True)
     setup.start()
     origin = f"http://{TEST_SIDE}:{web_port}"
-    browser = playwright.chromium.launch(
+    browser = chromium.launch(
         executable_path=str(wrapper), headless=True,
         # getUserMedia needs a secure context: an address other than localhost is not one.
         args=CHROMIUM_ARGS + [f"--unsafely-treat-insecure-origin-as-secure={origin}",

@@ -1,0 +1,99 @@
+"""One person on a poor link (Chromium in its own network namespace, `tbf` on its veth pair):
+audio keeps flowing, video degrades, and the page says so; the others see it on that tile.
+
+Every camera here films the busy clip (tests/browser/fake_camera.py): the clean test clip needs
+~100 kbit/s and would fit through any limit tested here."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.fake_camera import write_busy_clip
+from tests.browser.flows import (
+    join_session,
+    people,
+    receiving_media,
+    start_session,
+    wait_for_state,
+)
+from tests.browser.media_watch import watch
+from tests.browser.poor_link import TEST_SIDE, poor_browser
+from tests.live import start_web
+
+_words = itertools.count()
+# The weak verdict takes two poor seconds, Chromium's estimate a few more to fall.
+NOTICE_SECONDS = 15
+# Good again: Chromium's estimate climbs back (~40 kbit/s a second), then five good seconds.
+RECOVERY_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def busy_clip(tmp_path_factory):
+    return write_busy_clip(tmp_path_factory.mktemp("clip") / "busy.y4m")
+
+
+@pytest.fixture(scope="module")
+def busy_browser(browser, busy_clip):
+    """A Chromium on the full link whose camera films the busy clip."""
+    second = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=CHROMIUM_ARGS + [f"--use-file-for-fake-video-capture={busy_clip}"])
+    yield second
+    second.close()
+
+
+@pytest.fixture(scope="module")
+def open_web(tmp_path_factory):
+    """The web listening on every address, so the browser behind the veth pair reaches it."""
+    server = start_web(tmp_path_factory.mktemp("web"), env={"HOST": "0.0.0.0"})
+    yield server
+    server.stop()
+
+
+def frames_of_the_other(page):
+    """Frames decoded of the one remote in a call of two."""
+    return next(iter(wait_for_state(page, receiving_media)["media"].values()))["framesDecoded"]
+
+
+def test_direct_call_on_a_poor_link_keeps_audio_and_says_the_link_is_weak(
+        busy_browser, busy_clip, open_web, tmp_path):
+    port = int(open_web.url.rsplit(":", 1)[1])
+    camera = f"--use-file-for-fake-video-capture={busy_clip}"
+    with poor_browser(busy_browser.browser_type, tmp_path, port, [camera]) as (slow, link), \
+            people(busy_browser, open_web.url) as person, \
+            people(slow, f"http://{TEST_SIDE}:{port}") as poor_person:
+        counsellor, client = person(), poor_person()
+        terms = ("Praatbox Gent", "Zürich", f"traag{next(_words)}")
+        start_session(counsellor, terms)
+        join_session(client, terms)
+        for page in (counsellor, client):
+            wait_for_state(page, receiving_media, what="decoded remote video and audio")
+        expect(client.get_by_test_id("weak-link-notice")).to_be_hidden()
+
+        link.limit(300)
+        expect(client.get_by_test_id("weak-link-notice")).to_be_visible(
+            timeout=NOTICE_SECONDS * 1000)
+        expect(counsellor.get_by_test_id("weak-link-tile")).to_be_visible()
+        for seen in watch([counsellor, client], 10):
+            assert seen.audio_gaps() == 0, seen.audio  # audio arrived every second, both ways
+
+        # Audio only: the poor page stops sending video, and the other stops sending it video.
+        client.get_by_test_id("audio-only").click()
+        counsellor.wait_for_timeout(3000)  # what was on its way arrives
+        before = [frames_of_the_other(page) for page in (counsellor, client)]
+        for seen in watch([counsellor, client], 4):
+            assert seen.audio_gaps() == 0, seen.audio
+        assert [frames_of_the_other(page) for page in (counsellor, client)] == before
+        client.get_by_test_id("audio-only").click()
+        for page, frames in zip((counsellor, client), before, strict=True):
+            wait_for_state(page, lambda s, frames=frames: next(iter(s["media"].values()))[
+                "framesDecoded"] > frames + 10, what="video again after audio only")
+
+        link.lift()
+        expect(client.get_by_test_id("weak-link-notice")).to_be_hidden(
+            timeout=RECOVERY_SECONDS * 1000)
+        expect(counsellor.get_by_test_id("weak-link-tile")).to_be_hidden()
