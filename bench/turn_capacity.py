@@ -5,10 +5,11 @@ bench/turn_capacity.py``. All servers run for the whole benchmark; each step of 
 (``turnutils_uclient`` sessions of 500 100-byte ChannelData messages/s through coturn's echo
 peer) runs against each server in turn, so machine noise hits them alike. A server leaves the
 ramp at its first step with any loss; the ramp ends when no server delivers 5 % more than at
-the step before (the load generator's own limit). coturn runs with its
-default relay threads (one per core), as an operator would run it. The load generator and the
-echo peer share the machine's cores with the servers: the figures are what this machine
-relays, not what a server would on cores of its own.
+the step before (the load generator's own limit). coturn runs with its default relay threads
+(one per core), as an operator would run it, and with one relay thread (as in
+turn_vs_coturn.py) beside one worker of ours. The load generator and the echo peer share the
+machine's cores with the servers: the figures are what this machine relays, not what a server
+would on cores of its own.
 
 Prints ``name: value`` lines; the last ones are the capacities and their ratios to coturn's.
 """
@@ -53,6 +54,7 @@ def main() -> None:
             servers: dict[str, tuple[int, int]] = {}
             for name, start in (
                 ("coturn", lambda port: start_coturn(Path(tmp), port, relay_threads=None)),
+                ("coturn_1_thread", lambda port: start_coturn(Path(tmp), port)),
                 ("ours_1_worker", lambda port: start_ours(port, workers=1)),
                 ("ours_2_workers", lambda port: start_ours(port, workers=2)),
             ):
@@ -99,6 +101,9 @@ def main() -> None:
                     process.kill()
     for name, rate in best.items():
         print(f"capacity.{name}.zero_loss_msgs_per_s: {rate:.0f}")
+    if best.get("coturn_1_thread"):
+        ratio = best["ours_1_worker"] / best["coturn_1_thread"]
+        print(f"capacity_ratio_ours_1_worker_over_coturn_1_thread: {ratio:.2f}")
     if best.get("coturn"):
         for name in ("ours_1_worker", "ours_2_workers"):
             print(f"capacity_ratio_{name}_over_coturn: {best[name] / best['coturn']:.2f}")

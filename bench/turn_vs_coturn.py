@@ -134,7 +134,10 @@ def run_load(load: Load, server_port: int, server_pid: int, peer_port: int,
             "-e", "127.0.0.1", "-r", str(peer_port), "-p", str(server_port),
             "-m", str(load.sessions), "-n", str(messages), "-l", str(load.length),
             "-z", str(load.interval_ms), "-L", local_ip, "127.0.0.1"]
-    timeout = seconds + 60
+    # New sessions all come from one address, whose 401 challenges the reply budget paces at
+    # 20/s after a burst of 40 (docs/turn.md, Limits): hundreds of sessions take a while to
+    # allocate with this server (coturn has no such budget).
+    timeout = seconds + 60 + load.sessions / 2
     server_pids = [server_pid, *child_pids(server_pid)]
     before_cpu, before_busy, started = cpu_ticks(server_pids), machine_busy_ticks(), time.time()
     client = subprocess.Popen(["timeout", "-k", "5", str(int(timeout)), *args],
