@@ -14,13 +14,19 @@ export const GOOD_LOSS = 0.02;
 export const WEAK_AFTER_SAMPLES = 2;
 export const GOOD_AFTER_SAMPLES = 5;
 export const SAMPLE_INTERVAL_MS = 1000;
+// A new connection's estimate starts at 300 kbit/s and, towards the relay (REMB, no probing),
+// climbs ~35 kbit/s a second: it tells nothing about the link for this many readings.
+export const ESTIMATE_WARMUP_SAMPLES = 12;
+// A stream's loss counts only over at least this many packets a second (audio sends ~50).
+export const MIN_PACKETS_FOR_LOSS = 10;
 // What a capped video leaves of the estimate for audio and headers (bits/s), and its least cap.
 export const AUDIO_ROOM_BPS = 64_000;
 export const MIN_VIDEO_CAP_BPS = 60_000;
 
 /**
- * One reading of a connection: the send estimate and the packet counts received so far.
- * @typedef {{sendEstimate: number | null, received: number, lost: number}} LinkSample
+ * One reading of a connection: the send estimate, and per received stream (by SSRC) the packets
+ * received and lost so far.
+ * @typedef {{sendEstimate: number | null, streams: Map<string, {received: number, lost: number}>}} LinkSample
  */
 
 /**
@@ -31,18 +37,36 @@ export async function sampleLink(pc) {
   const report = await pc.getStats();
   /** @type {number | null} */
   let sendEstimate = null;
-  let received = 0;
-  let lost = 0;
+  const streams = new Map();
   report.forEach((entry) => {
     if (entry.type === "inbound-rtp") {
-      received += entry.packetsReceived || 0;
-      lost += Math.max(0, entry.packetsLost || 0);
+      streams.set(`${entry.kind}:${entry.ssrc}`, { received: entry.packetsReceived || 0, lost: Math.max(0, entry.packetsLost || 0) });
     } else if (entry.type === "transport" && entry.selectedCandidatePairId) {
       const pair = report.get(entry.selectedCandidatePairId);
       if (pair && typeof pair.availableOutgoingBitrate === "number") sendEstimate = pair.availableOutgoingBitrate;
     }
   });
-  return { sendEstimate, received, lost };
+  return { sendEstimate, streams };
+}
+
+/**
+ * The loss this link causes: the least any received stream lost since the previous reading.
+ * A stream's own loss may come from its sender's link (a group forwards a publisher's gaps as
+ * they are); what every stream loses is lost on ours. Streams with too few packets to tell
+ * are left out; null when none is left.
+ * @param {LinkSample["streams"]} previous @param {LinkSample["streams"]} current
+ */
+export function sharedLoss(previous, current) {
+  let least = null;
+  for (const [id, now] of current) {
+    const before = previous.get(id);
+    if (!before || now.received < before.received) continue;
+    const lost = Math.max(0, now.lost - before.lost);
+    const expected = now.received - before.received + lost;
+    if (expected < MIN_PACKETS_FOR_LOSS) continue;
+    least = Math.min(least === null ? 1 : least, lost / expected);
+  }
+  return least;
 }
 
 /**
@@ -58,20 +82,18 @@ export class LinkVerdict {
   constructor() {
     this.weak = false;
     this.streak = 0;
-    /** @type {{received: number, lost: number} | null} */
-    this.previous = null;
+    /** @type {LinkSample["streams"]} */
+    this.previous = new Map();
   }
 
   /**
-   * Take one reading (summed over this page's connections); return whether the verdict changed.
+   * Take one reading (of all this page's connections); return whether the verdict changed.
    * @param {LinkSample} sample
    */
   update(sample) {
-    const previous = this.previous;
-    this.previous = { received: sample.received, lost: sample.lost };
-    if (!previous || sample.received < previous.received) return false; // first, or a new connection
-    const expected = sample.received - previous.received + Math.max(0, sample.lost - previous.lost);
-    const loss = expected > 0 ? Math.max(0, sample.lost - previous.lost) / expected : 0;
+    const loss = sharedLoss(this.previous, sample.streams);
+    this.previous = sample.streams;
+    if (loss === null) return false; // nothing received yet: the estimate is still its start value
     const estimate = sample.sendEstimate;
     const poor = loss > WEAK_LOSS || (estimate !== null && estimate < WEAK_BELOW_BPS);
     const good = loss < GOOD_LOSS && (estimate === null || estimate > GOOD_ABOVE_BPS);
@@ -86,7 +108,7 @@ export class LinkVerdict {
 
 /**
  * Sample this page's connections every second; call `onChange(weak, sendEstimate)` when the
- * verdict changes, and `onSample(sendEstimate)` on every reading while weak (to adjust a cap).
+ * verdict changes, and `onWeakSample(sendEstimate)` on every other reading while weak (to adjust a cap).
  */
 export class LinkQuality {
   /**
@@ -99,27 +121,25 @@ export class LinkQuality {
     this.onChange = onChange;
     this.onWeakSample = onWeakSample;
     this.verdict = new LinkVerdict();
-    this.timer = window.setInterval(() => this.sample().catch(() => undefined), SAMPLE_INTERVAL_MS);
-  }
-
-  get weak() {
-    return this.verdict.weak;
+    /** @type {WeakMap<RTCPeerConnection, number>} readings taken of each connection */
+    this.readings = new WeakMap();
+    window.setInterval(() => this.sample().catch(() => undefined), SAMPLE_INTERVAL_MS);
   }
 
   async sample() {
-    const samples = await Promise.all(this.connections().map((pc) => sampleLink(pc)));
+    const connections = this.connections();
+    const samples = await Promise.all(connections.map((pc) => sampleLink(pc)));
     if (!samples.length) return;
-    const estimates = samples.flatMap((s) => (s.sendEstimate === null ? [] : [s.sendEstimate]));
-    const sum = {
-      sendEstimate: estimates.length ? Math.min(...estimates) : null,
-      received: samples.reduce((total, s) => total + s.received, 0),
-      lost: samples.reduce((total, s) => total + s.lost, 0),
-    };
+    const estimates = samples.flatMap((s, index) => {
+      const readings = (this.readings.get(connections[index]) || 0) + 1;
+      this.readings.set(connections[index], readings);
+      return s.sendEstimate === null || readings <= ESTIMATE_WARMUP_SAMPLES ? [] : [s.sendEstimate];
+    });
+    /** @type {LinkSample["streams"]} */
+    const streams = new Map();
+    samples.forEach((s, index) => s.streams.forEach((counts, id) => streams.set(`${index}:${id}`, counts)));
+    const sum = { sendEstimate: estimates.length ? Math.min(...estimates) : null, streams };
     if (this.verdict.update(sum)) this.onChange(this.verdict.weak, sum.sendEstimate);
     else if (this.verdict.weak) this.onWeakSample(sum.sendEstimate);
-  }
-
-  stop() {
-    window.clearInterval(this.timer);
   }
 }

@@ -18,11 +18,12 @@ from tests.browser.flows import (
     people,
     receiving_media,
     start_session,
+    state,
     wait_for_state,
 )
 from tests.browser.media_watch import watch
 from tests.browser.poor_link import TEST_SIDE, poor_browser
-from tests.live import start_web
+from tests.live import start_relay, start_web
 
 _words = itertools.count()
 # The weak verdict takes two poor seconds, Chromium's estimate a few more to fall.
@@ -97,3 +98,46 @@ def test_direct_call_on_a_poor_link_keeps_audio_and_says_the_link_is_weak(
         expect(client.get_by_test_id("weak-link-notice")).to_be_hidden(
             timeout=RECOVERY_SECONDS * 1000)
         expect(counsellor.get_by_test_id("weak-link-tile")).to_be_hidden()
+
+
+def test_group_member_on_a_poor_link_keeps_audio_and_the_others_keep_full_video(
+        busy_browser, busy_clip, open_web, tmp_path):
+    """What holds in a group before the relay adapts video per subscriber (docs/relay.md, Poor
+    links): audio first, the weak page says so, the others keep their full frame rate."""
+    port = int(open_web.url.rsplit(":", 1)[1])
+    camera = f"--use-file-for-fake-video-capture={busy_clip}"
+    with poor_browser(busy_browser.browser_type, tmp_path, port, [camera]) as (slow, link), \
+            people(busy_browser, open_web.url) as person, \
+            people(slow, f"http://{TEST_SIDE}:{port}") as poor_person:
+        # The relay's host addresses must include the veth end, which exists from now on.
+        relay = start_relay(tmp_path, open_web, env={
+            "PRAATBOX_RELAY_HOST_IPS": f"127.0.0.1,{TEST_SIDE}",
+            "PRAATBOX_TURN_ALLOWED_PEERS": "127.0.0.0/8,10.99.0.0/24"})
+        try:
+            counsellor, other, client = person(), person(), poor_person()
+            terms = ("Praatbox Gent", "Zürich", f"traag{next(_words)}")
+            start_session(counsellor, terms)
+            for page in (other, client):
+                join_session(page, terms)
+            for page in (counsellor, other, client):
+                wait_for_state(page, lambda s: s["mode"] == "group" and len(
+                    set(s["media"]) - {"relay"}) == 2 and all(
+                    m["framesDecoded"] > 10 for m in s["media"].values()),
+                    timeout=30, what="video and audio from both others through the relay")
+
+            link.limit(400)
+            expect(client.get_by_test_id("weak-link-notice")).to_be_visible(
+                timeout=NOTICE_SECONDS * 1000)
+            poor_tile = f'.tile[data-peer="{state(client)["self"]}"]'
+            for page in (counsellor, other):
+                expect(page.locator(poor_tile).get_by_test_id("weak-link-tile")).to_be_visible()
+                # Their own links are fine: the relay's loss of the poor one's video is not theirs.
+                expect(page.get_by_test_id("weak-link-notice")).to_be_hidden()
+            full_one, full_two, poor = watch([counsellor, other, client], 10)
+            for seen in (full_one, full_two):
+                # The camera's full 15 frames a second, less one for a loaded machine.
+                assert min(seen.median_fps().values()) >= 14, seen.fps
+                assert seen.audio_gaps() == 0, seen.audio
+            assert poor.audio_gaps() == 0, poor.audio  # the poor page hears both, every second
+        finally:
+            relay.stop()
