@@ -144,6 +144,7 @@ class Outlet:
         self._history: list[bytes | None] = [None] * HISTORY_PACKETS
         self._packets = 0
         self._octets = 0
+        self._paused = False
 
     @property
     def feed(self) -> Feed | None:
@@ -165,6 +166,13 @@ class Outlet:
             self._feed.remove(self)
             self._feed = None
 
+    def pause(self, paused: bool) -> None:
+        """Stop (or resume) sending: the subscriber chose audio only. A resumed stream anchors
+        again at the next keyframe, its numbers continuing where they stopped."""
+        if self._paused and not paused:
+            self._source = -1
+        self._paused = paused
+
     def stop(self) -> None:
         self.detach()
         self.track.stop()
@@ -179,14 +187,15 @@ class Outlet:
             if parameters.mid and parameters.mid_extension_id else b"")
 
     def keyframe_requested(self) -> None:
-        """Forward the subscriber's PLI/FIR to the publisher."""
-        if self._feed is not None:
+        """Forward the subscriber's PLI/FIR to the publisher (not while paused)."""
+        if self._feed is not None and not self._paused:
             self._feed.request_keyframe()
 
     def retransmit(self, sequence_number: int) -> None:
-        """Answer a NACK from the history, on the RTX stream when one was negotiated."""
+        """Answer a NACK from the history, on the RTX stream when one was negotiated; not while
+        paused (the link is left to audio)."""
         packet = self._history[sequence_number % HISTORY_PACKETS]
-        if (packet is None or self._write is None or self._params is None
+        if (packet is None or self._write is None or self._params is None or self._paused
                 or rtp.sequence_number_of(packet) != sequence_number):
             return
         params = self._params
@@ -212,7 +221,7 @@ class Outlet:
     def forward(self, packet: RtpPacket, keyframe: bool, now: float) -> None:
         """Rewrite one of the feed's packets for this subscriber and send it."""
         params = self._params
-        if params is None or self._write is None or self._feed is None:
+        if params is None or self._write is None or self._feed is None or self._paused:
             return
         sequence_number = packet.sequence_number
         if self._source != self._feed.source:

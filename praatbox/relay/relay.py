@@ -73,6 +73,7 @@ class PeerSession:
         self._slots: list[Slot] = []
         self._inbound: dict[str, RTCRtpTransceiver] = {}
         self._renegotiate = False
+        self._video_paused = False
         for kind in KINDS:
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
             _prefer_codecs(transceiver)
@@ -118,6 +119,14 @@ class PeerSession:
             label_sender(slot.transceiver.sender, publisher.peer_id, f"{publisher.peer_id}-{kind}")
             slot.transceiver.direction = "sendonly"
             slot.outlet.attach(publisher.feeds[kind])
+            slot.outlet.pause(kind == "video" and self._video_paused)
+
+    def pause_video(self, paused: bool) -> None:
+        """Send this browser no video (it chose audio only), or send it again."""
+        self._video_paused = paused
+        for slot in self._slots:
+            if slot.transceiver.kind == "video":
+                slot.outlet.pause(paused)
 
     def resubscribe(self, publisher: PeerSession) -> None:
         """Show a publisher's new connection on the transceivers that showed its old one: the
@@ -269,6 +278,9 @@ class Room:
             return
         if isinstance(data, dict) and data.get("resend") is True:
             await session.resend_offer()
+            return
+        if isinstance(data, dict) and isinstance(data.get("videoOff"), bool):
+            session.pause_video(data["videoOff"])
             return
         try:
             await session.handle_signal(data)

@@ -100,6 +100,9 @@ def _signal(frame: Message) -> Message:
     elif to == "relay" and data.get("resend") is True:
         # The browser's signaling socket was down: the relay's offer may never have reached it.
         payload = {"resend": True}
+    elif to == "relay" and isinstance(data.get("videoOff"), bool):
+        # Audio only: the relay stops (or resumes) sending this browser video.
+        payload = {"videoOff": data["videoOff"]}
     else:
         raise ProtocolError("bad-field", "data needs a description or a candidate")
     return {"type": "signal", "to": to, "data": payload}

@@ -272,6 +272,7 @@ async function reopenGroup() {
   closeGroup();
   state.group = openGroup(true, lostUfrag);
   signaling.signal("relay", { restart: true });
+  if (ownLink.audioOnly) signaling.signal("relay", { videoOff: true });
   reportIceRestart();
   refreshSecurityStatus();
 }
@@ -419,6 +420,7 @@ function wireControls() {
     $("audio-only").setAttribute("aria-pressed", String(ownLink.audioOnly));
     useOutgoingVideo();
     showOwnLink();
+    if (state.group) signaling.signal("relay", { videoOff: ownLink.audioOnly });
   });
 }
 

@@ -60,6 +60,15 @@ def frames_of_the_other(page):
     return next(iter(wait_for_state(page, receiving_media)["media"].values()))["framesDecoded"]
 
 
+def received_frames_of(current):
+    return {peer: m["framesDecoded"] for peer, m in current["media"].items() if peer != "relay"}
+
+
+def received_frames(page):
+    """Frames decoded of each other person (in a group, per publisher)."""
+    return received_frames_of(state(page))
+
+
 def test_direct_call_on_a_poor_link_keeps_audio_and_says_the_link_is_weak(
         busy_browser, busy_clip, open_web, tmp_path):
     port = int(open_web.url.rsplit(":", 1)[1])
@@ -139,5 +148,17 @@ def test_group_member_on_a_poor_link_keeps_audio_and_the_others_keep_full_video(
                 assert min(seen.median_fps().values()) >= 14, seen.fps
                 assert seen.audio_gaps() == 0, seen.audio
             assert poor.audio_gaps() == 0, poor.audio  # the poor page hears both, every second
+
+            # Audio only: the relay sends the poor page no video, and it sends none; then again.
+            client.get_by_test_id("audio-only").click()
+            client.wait_for_timeout(3000)  # what was on its way arrives
+            before = received_frames(client)
+            (quiet,) = watch([client], 4)
+            assert quiet.audio_gaps() == 0, quiet.audio
+            assert received_frames(client) == before
+            client.get_by_test_id("audio-only").click()
+            wait_for_state(client, lambda s: all(
+                frames > before[peer] for peer, frames in received_frames_of(s).items()),
+                what="video of both others again after audio only")
         finally:
             relay.stop()

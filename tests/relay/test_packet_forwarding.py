@@ -212,3 +212,16 @@ def test_a_video_outlet_starts_at_the_first_packet_of_a_keyframe() -> None:
     for number, payload in ((1, delta), (2, keyframe), (3, b"\x00\x55"), (4, delta)):
         outlet.forward(_packet(number, payload), rtp.vp8_starts_keyframe(payload), 0.0)
     assert [p.payload for p in sent] == [keyframe, b"\x00\x55", delta]
+
+
+def test_a_paused_video_outlet_sends_nothing_and_resumes_at_a_keyframe_in_sequence() -> None:
+    outlet, sent = _outlet("video")
+    delta, keyframe = b"\x10\x01\x02", b"\x10\x00\x02"
+    for number, payload, paused in ((1, keyframe, False), (2, delta, False), (3, keyframe, True),
+                                    (4, delta, True), (5, delta, False), (6, keyframe, False),
+                                    (7, delta, False)):
+        outlet.pause(paused)  # audio only, then video again
+        outlet.forward(_packet(number, payload), rtp.vp8_starts_keyframe(payload), 0.0)
+    assert [p.payload for p in sent] == [keyframe, delta, keyframe, delta]
+    numbers = [p.sequence_number for p in sent]
+    assert all((b - a) % 65536 == 1 for a, b in zip(numbers, numbers[1:], strict=False))
