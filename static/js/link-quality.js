@@ -50,23 +50,26 @@ export async function sampleLink(pc) {
 }
 
 /**
- * The loss this link causes: the least any received stream lost since the previous reading.
- * A stream's own loss may come from its sender's link (a group forwards a publisher's gaps as
- * they are); what every stream loses is lost on ours. Streams with too few packets to tell
- * are left out; null when none is left.
+ * The loss this link causes: the least any received video stream lost since the previous
+ * reading (audio streams when no video arrives). A stream's own loss may come from its sender's
+ * link (a group forwards a publisher's gaps as they are); what every stream loses is lost on
+ * ours. Video, because a full queue drops video first: small audio packets mostly slip through
+ * while the picture freezes. Streams with too few packets to tell are left out; null when none
+ * is left.
  * @param {LinkSample["streams"]} previous @param {LinkSample["streams"]} current
  */
 export function sharedLoss(previous, current) {
-  let least = null;
+  /** @type {Record<string, number[]>} */
+  const losses = { video: [], audio: [] };
   for (const [id, now] of current) {
     const before = previous.get(id);
     if (!before || now.received < before.received) continue;
     const lost = Math.max(0, now.lost - before.lost);
     const expected = now.received - before.received + lost;
-    if (expected < MIN_PACKETS_FOR_LOSS) continue;
-    least = Math.min(least === null ? 1 : least, lost / expected);
+    if (expected >= MIN_PACKETS_FOR_LOSS) losses[id.includes("video:") ? "video" : "audio"].push(lost / expected);
   }
-  return least;
+  const telling = losses.video.length ? losses.video : losses.audio;
+  return telling.length ? Math.min(...telling) : null;
 }
 
 /**

@@ -256,7 +256,11 @@ function openGroup(replacing, lostUfrag = null) {
       if (state.peers.has(peerId)) tiles.show(peerId, stream);
     },
     onRemoteGone: (peerId) => tiles.clear(peerId),
-    onConnectionState: () => refreshSecurityStatus(),
+    onConnectionState: (connection) => {
+      // A new relay connection (a new group, a restart) starts sending video: say audio only.
+      if (connection === "connected" && ownLink.audioOnly) tellRelayVideo();
+      refreshSecurityStatus();
+    },
     onError: (error) => console.warn("the relay refused a signal", error.code),
     onLost: () => reopenGroup().catch((error) => console.warn(error)),
     replacing,
@@ -272,7 +276,6 @@ async function reopenGroup() {
   closeGroup();
   state.group = openGroup(true, lostUfrag);
   signaling.signal("relay", { restart: true });
-  if (ownLink.audioOnly) signaling.signal("relay", { videoOff: true });
   reportIceRestart();
   refreshSecurityStatus();
 }
@@ -420,7 +423,7 @@ function wireControls() {
     $("audio-only").setAttribute("aria-pressed", String(ownLink.audioOnly));
     useOutgoingVideo();
     showOwnLink();
-    if (state.group) signaling.signal("relay", { videoOff: ownLink.audioOnly });
+    if (state.group) tellRelayVideo();
   });
 }
 
@@ -446,6 +449,11 @@ function capDirectVideo(sendEstimate) {
 function showOwnLink() {
   $("weak-link").hidden = !(ownLink.weak || ownLink.audioOnly);
   tellLink();
+}
+
+/** Ask the relay to send this page no video while audio only is on, and video again after. */
+function tellRelayVideo() {
+  signaling.signal("relay", { videoOff: ownLink.audioOnly });
 }
 
 function tellLink() {
