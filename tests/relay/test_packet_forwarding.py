@@ -2,6 +2,8 @@
 lost packets back from the relay's history, and its keyframe requests reach the publisher."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from aiortc.rtp import RtpPacket
 from relay_peers import FakeWeb, is_keyframe, wait_until
@@ -25,21 +27,27 @@ def _unwrapped(sequence_numbers: list[int]) -> list[int]:
     return out
 
 
-async def _flowing(web: FakeWeb, peers: list[str], frames: int = 10) -> None:
-    def flowing() -> bool:
-        return all(len(web.browser("r1", me).frames_from(other, "video")) >= frames
-                   for me in peers for other in peers if other != me)
+@contextlib.asynccontextmanager
+async def flowing_room(frames: int = 10) -> AsyncIterator[FakeWeb]:
+    """Room "r1" with PEERS, once video flows between every pair; closed after."""
+    web = FakeWeb()
+    try:
+        await web.open_room("r1", PEERS)
 
-    await wait_until(flowing, 30, "video between every pair")
+        def flowing() -> bool:
+            return all(len(web.browser("r1", me).frames_from(other, "video")) >= frames
+                       for me in PEERS for other in PEERS if other != me)
+
+        await wait_until(flowing, 30, "video between every pair")
+        yield web
+    finally:
+        await web.close()
 
 
 def test_sequence_numbers_stay_contiguous_when_a_subscriber_line_shows_a_rejoined_publisher(
 ) -> None:
     async def scenario() -> None:
-        web = FakeWeb()
-        try:
-            await web.open_room("r1", PEERS)
-            await _flowing(web, PEERS)
+        async with flowing_room() as web:
             bob = web.browser("r1", "bob")
             mid = bob.mid_of("carol", "video")
             ssrc, _ = bob.ssrcs(mid)
@@ -71,18 +79,13 @@ def test_sequence_numbers_stay_contiguous_when_a_subscriber_line_shows_a_rejoine
                 "timestamps never go back")
             first_new = packets[before]
             assert first_new.payload[0] & 0x10, "the new source starts at a frame's first packet"
-        finally:
-            await web.close()
 
     asyncio.run(scenario())
 
 
 def test_a_nacked_packet_comes_back_from_the_relay_history_on_the_rtx_stream() -> None:
     async def scenario() -> None:
-        web = FakeWeb()
-        try:
-            await web.open_room("r1", PEERS)
-            await _flowing(web, PEERS)
+        async with flowing_room() as web:
             bob = web.browser("r1", "bob")
             mid = bob.mid_of("alice", "video")
             ssrc, rtx_ssrc = bob.ssrcs(mid)
@@ -105,18 +108,13 @@ def test_a_nacked_packet_comes_back_from_the_relay_history_on_the_rtx_stream() -
             await receiver._send_rtcp_nack(ssrc, [(lost.sequence_number - 1000) % 65536])
             await asyncio.sleep(0.5)
             assert counts.retransmitted_packets == retransmitted + 1
-        finally:
-            await web.close()
 
     asyncio.run(scenario())
 
 
 def test_a_subscribers_pli_makes_the_publisher_send_a_keyframe_it_then_receives() -> None:
     async def scenario() -> None:
-        web = FakeWeb()
-        try:
-            await web.open_room("r1", PEERS)
-            await _flowing(web, PEERS, frames=20)
+        async with flowing_room(frames=20) as web:
             bob, alice = web.browser("r1", "bob"), web.browser("r1", "alice")
             mid = bob.mid_of("alice", "video")
             ssrc, _ = bob.ssrcs(mid)
@@ -133,18 +131,13 @@ def test_a_subscribers_pli_makes_the_publisher_send_a_keyframe_it_then_receives(
                 lambda: any(is_keyframe("video", f.data)
                             for f in bob.frames_from("alice", "video")[received:]),
                 5, "the keyframe at bob")
-        finally:
-            await web.close()
 
     asyncio.run(scenario())
 
 
 def test_one_subscribers_loss_costs_the_others_no_frame() -> None:
     async def scenario() -> None:
-        web = FakeWeb()
-        try:
-            await web.open_room("r1", PEERS)
-            await _flowing(web, PEERS)
+        async with flowing_room() as web:
             alice, bob, carol = (web.browser("r1", p) for p in PEERS)
             retransmitted = counts.retransmitted_packets
             sent, received = alice.video.frames_sent, len(carol.frames_from("alice", "video"))
@@ -159,8 +152,6 @@ def test_one_subscribers_loss_costs_the_others_no_frame() -> None:
             sent_during = alice.video.frames_sent - sent
             received_during = len(carol.frames_from("alice", "video")) - received
             assert received_during >= sent_during - 2, "carol got every frame alice sent"
-        finally:
-            await web.close()
 
     asyncio.run(scenario())
 
