@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from tests.live import HttpUser
+from tests.security.test_e2ee_message_abuse import between_two
 from tests.security.test_flood_signaling import drain
 from tests.signaling.client import receive, run, terms
 from tests.signaling.test_e2ee_forwarding import connect_e2ee, meet, three_users
@@ -48,7 +49,6 @@ def test_a_client_can_neither_start_stop_nor_fake_a_recording(web):
 
 
 def test_malformed_capture_and_consent_frames_get_a_clear_error_and_the_socket_stays(web):
-    counsellor, client, _, room = three_users(web)
     bad_frames = [
         capture("screen", True), capture("rec", "yes"), capture("REC", True),
         json.dumps({"type": "capture", "kind": ["rec"], "on": True}),
@@ -56,8 +56,7 @@ def test_malformed_capture_and_consent_frames_get_a_clear_error_and_the_socket_s
         json.dumps({"type": "consent", "accept": True}),
     ]
 
-    async def scenario():
-        a, _, b, _ = await meet(web, counsellor, client, room)
+    async def body(a, _, b):
         for frame in bad_frames:
             await b.send(frame)
             assert (await receive(b, "error"))["code"] in ("bad-field", "too-large")
@@ -67,24 +66,17 @@ def test_malformed_capture_and_consent_frames_get_a_clear_error_and_the_socket_s
         await b.send(consent("rec", True))
         await b.send(consent("live", False))
         assert [f for f in await drain(a, 1.0) if f["type"] == "capture"] == []
-        for ws in (a, b):
-            await ws.close()
 
-    run(scenario())
+    between_two(web, body)
 
 
 def test_live_is_refused_on_a_server_without_a_streaming_endpoint(web):
-    counsellor, client, _, room = three_users(web)
-
-    async def scenario():
-        a, _, b, _ = await meet(web, counsellor, client, room)
+    async def body(a, _, b):
         await a.send(capture("live", True))
         assert (await receive(a, "error"))["code"] == "streaming-off"
         assert [f for f in await drain(b, 1.0) if f["type"] == "capture"] == []
-        for ws in (a, b):
-            await ws.close()
 
-    run(scenario())
+    between_two(web, body)
 
 
 def test_a_newcomer_at_the_door_learns_nothing_of_who_is_inside_and_reaches_nobody(web):
