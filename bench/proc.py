@@ -39,19 +39,35 @@ def machine_busy_ticks() -> int:
     return sum(ticks) - ticks[3] - ticks[4]  # minus idle and iowait
 
 
-def child_pids(parent: int) -> list[int]:
-    """The direct children of a process (gunicorn's workers), sorted."""
-    found = []
+def parent_pids() -> dict[int, int]:
+    """Every process's parent, read once from /proc."""
+    parents = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            fields = _stat_fields(int(entry))
+            parents[int(entry)] = int(_stat_fields(int(entry))[1])
         except OSError:
             continue
-        if int(fields[1]) == parent:
-            found.append(int(entry))
-    return sorted(found)
+    return parents
+
+
+def child_pids(parent: int) -> list[int]:
+    """The direct children of a process (gunicorn's workers), sorted."""
+    return sorted(pid for pid, ppid in parent_pids().items() if ppid == parent)
+
+
+def process_tree(roots: Iterable[int], parents: dict[int, int] | None = None) -> list[int]:
+    """The processes and all their descendants (a browser's renderers, GPU and utilities)."""
+    parents = parent_pids() if parents is None else parents
+    tree, grew = set(roots), True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sorted(tree)
 
 
 def memory_mb(pids: Iterable[int], key: str) -> float:

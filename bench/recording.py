@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.proc import (  # noqa: E402
     CLOCK_TICKS_PER_SECOND,
-    _stat_fields,
     cpu_ticks,
     machine_busy_ticks,
+    parent_pids,
+    process_tree,
 )
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.flows import join_session, start_session, wait_for_state  # noqa: E402
@@ -41,14 +42,10 @@ ROLE_SWITCH = "--praatbox-bench-role"  # Chromium ignores switches it does not k
 
 def browser_tree(role: str) -> list[int]:
     """The Chromium main process launched with this role, and all its descendants."""
-    parents: dict[int, int] = {}
-    marked: set[int] = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        pid = int(entry)
+    parents = parent_pids()
+    marked = set()
+    for pid in parents:
         try:
-            parents[pid] = int(_stat_fields(pid)[1])
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 if f"{ROLE_SWITCH}={role}".encode() in cmdline.read():
                     marked.add(pid)
@@ -57,14 +54,7 @@ def browser_tree(role: str) -> list[int]:
     roots = [pid for pid in marked if parents.get(pid) not in marked]
     if len(roots) != 1:
         raise RuntimeError(f"expected one Chromium main process with {ROLE_SWITCH}={role}")
-    tree, grew = {roots[0]}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sorted(tree)
+    return process_tree(roots, parents)
 
 
 def share_of_a_core(role: str, seconds: float) -> tuple[float, float]:
