@@ -1,7 +1,14 @@
-"""Milliseconds from the client's *Join* click to the first decoded remote video frame.
+"""Milliseconds from the client's *Join* click to the first decoded remote video frame, and
+where they go.
 
 The client presses *Enter the session* on the preview as soon as it is enabled, so the figure
 includes the page load and opening the devices, but no human pause.
+
+Every time is taken in the client's browser, on one clock (`performance.timeOrigin` plus
+`performance.now()`, so it runs on across the navigation to the room page): the click on the home
+page, the room page's navigation entry, the marks the room page sets (`praatbox:*`, see
+docs/signaling.md "Join time"), the first RTCPeerConnection's state changes and its getStats(),
+polled every 20 ms for the first decoded frame as in the reference.
 
 Two independent headless Chromium contexts, 5 rounds. Reference in the same run: a bare WebRTC
 call between two RTCPeerConnections inside one page (no server, no signaling), so the ratio shows
@@ -14,7 +21,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -24,11 +30,76 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.fake_camera import write_test_clip  # noqa: E402
-from tests.browser.flows import enter_room, fill_terms, start_session, state  # noqa: E402
+from tests.browser.flows import enter_room, fill_terms, start_session  # noqa: E402
 from tests.live import start_web  # noqa: E402
 
-POLL_SECONDS = 0.02
 TIMEOUT_SECONDS = 20.0
+
+# Installed in the client's pages before their own scripts: note the *Join* click (in this tab's
+# sessionStorage, which survives the navigation) and watch the page's first RTCPeerConnection.
+WATCH_JOIN = """(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("[data-testid=join]")) {
+      sessionStorage.setItem("bench.joinClicked", String(now()));
+    }
+  }, true);
+  const times = (window.benchJoinTimes = {});
+  const at = (name) => { if (!(name in times)) times[name] = now(); };
+  const Native = window.RTCPeerConnection;
+  let watching = false;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      if (watching) return;
+      watching = true;
+      this.addEventListener("signalingstatechange", () => {
+        if (this.signalingState === "stable" && this.remoteDescription) at("offer_answer");
+      });
+      this.addEventListener("iceconnectionstatechange", () => {
+        if (["connected", "completed"].includes(this.iceConnectionState)) at("ice_connected");
+      });
+      // "connected" once ICE and DTLS both are.
+      this.addEventListener("connectionstatechange", () => {
+        if (this.connectionState === "connected") at("dtls_connected");
+      });
+      const poll = async () => {
+        if (this.connectionState === "closed") return;
+        let frames = 0;
+        (await this.getStats()).forEach((s) => {
+          if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded || 0;
+        });
+        if (frames > 0) at("first_frame");
+        else setTimeout(poll, 20);
+      };
+      poll();
+    }
+  };
+})()"""
+
+# The steps of a join, each from the end of the one before; every time comes from the page.
+STEPS = ("join_request", "room_page", "scripts", "preview_ready", "enter_click", "socket_open",
+         "welcome", "offer_answer", "ice_connected", "dtls_connected", "first_frame")
+
+JOIN_TIMES = """() => {
+  const origin = performance.timeOrigin;
+  const mark = (name) => {
+    const entry = performance.getEntriesByName("praatbox:" + name, "mark")[0];
+    return entry ? origin + entry.startTime : null;
+  };
+  const navigation = performance.getEntriesByType("navigation")[0];
+  return {
+    clicked: Number(sessionStorage.getItem("bench.joinClicked")),
+    join_request: origin + navigation.startTime,
+    room_page: origin + navigation.responseEnd,
+    scripts: mark("room-script"),
+    preview_ready: mark("preview-ready"),
+    enter_click: mark("entered"),
+    socket_open: mark("socket-open"),
+    welcome: mark("welcome"),
+    ...window.benchJoinTimes,
+  };
+}"""
 
 BARE_CALL = """async () => {
   const started = performance.now();
@@ -53,28 +124,30 @@ BARE_CALL = """async () => {
 }"""
 
 
-def first_frame_ms(client) -> float:
-    clicked = time.monotonic()
+def join_steps(client) -> dict[str, float]:
+    """Click *Join*, enter through the preview; return each step's milliseconds and the total."""
     client.get_by_test_id("join").click()
     client.wait_for_url("**/r/*")
     enter_room(client)  # *Enter the session* as soon as the preview allows it
-    deadline = clicked + TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            media = state(client)["media"]
-        except Exception:  # still loading the module
-            media = {}
-        if any(m["framesDecoded"] > 0 for m in media.values()):
-            return (time.monotonic() - clicked) * 1000
-        time.sleep(POLL_SECONDS)
-    raise RuntimeError("no remote frame decoded")
+    client.wait_for_function("() => window.benchJoinTimes && window.benchJoinTimes.first_frame",
+                             timeout=TIMEOUT_SECONDS * 1000)
+    times = client.evaluate(JOIN_TIMES)
+    missing = [step for step in STEPS if times.get(step) is None]
+    if missing:
+        raise RuntimeError(f"the page did not show these steps: {missing}")
+    steps, previous = {}, times["clicked"]
+    for step in STEPS:
+        steps[step] = times[step] - previous
+        previous = times[step]
+    steps["total"] = times["first_frame"] - times["clicked"]
+    return steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    ours: list[float] = []
+    ours: list[dict[str, float]] = []
     bare: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         clip = write_test_clip(Path(tmp) / "camera.y4m")
@@ -88,24 +161,28 @@ def main() -> None:
                     terms = ("bench box", "gent", f"appel{round_number}")
                     contexts = [browser.new_context(permissions=["camera", "microphone"],
                                                     base_url=web.url) for _ in range(2)]
+                    contexts[1].add_init_script(WATCH_JOIN)
                     counsellor, client = (context.new_page() for context in contexts)
                     start_session(counsellor, terms)
                     fill_terms(client, *terms)
-                    ours.append(first_frame_ms(client))
+                    ours.append(join_steps(client))
                     bare.append(client.evaluate(BARE_CALL))
                     for context in contexts:
                         context.close()
                 browser.close()
         finally:
             web.stop()
-    for index, (mine, reference) in enumerate(zip(ours, bare, strict=True), start=1):
+    totals = [steps["total"] for steps in ours]
+    for index, (mine, reference) in enumerate(zip(totals, bare, strict=True), start=1):
         print(f"round_{index}_join_to_first_frame_ms: {mine:.0f}")
         print(f"round_{index}_bare_webrtc_first_frame_ms: {reference:.0f}")
-    print(f"join_to_first_frame_median_ms: {statistics.median(ours):.0f}")
-    print(f"join_to_first_frame_max_ms: {max(ours):.0f}")
+    for step in STEPS:
+        print(f"join_step_{step}_median_ms: {statistics.median(s[step] for s in ours):.0f}")
+    print(f"join_to_first_frame_median_ms: {statistics.median(totals):.0f}")
+    print(f"join_to_first_frame_max_ms: {max(totals):.0f}")
     print(f"bare_webrtc_first_frame_median_ms: {statistics.median(bare):.0f}")
     print("goal_median_ms: 1000")
-    ratio = statistics.median(ours) / statistics.median(bare)
+    ratio = statistics.median(totals) / statistics.median(bare)
     print(f"join_vs_bare_webrtc_median_ratio: {ratio:.2f}")
 
 

@@ -120,6 +120,7 @@ export class Preview {
     this.applyToggles();
     await this.fillPickers();
     ui.enter.disabled = false;
+    performance.mark("praatbox:preview-ready");  // for bench/join_time.py
     if (this.wantBlur) await this.applyBlur();
   }
 

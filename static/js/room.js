@@ -572,6 +572,7 @@ async function toggleBlur() {
 /** @type {import("./server-messages").ServerHandlers} */
 const handlers = {
   welcome(message) {
+    performance.mark("praatbox:welcome");
     state.self = message.self;
     state.moderator = message.moderator;
     state.mode = message.mode;
@@ -755,7 +756,9 @@ function syncToggle(id, kind, offLabel, onLabel) {
   $(id).textContent = strings[enabled ? offLabel : onLabel];
 }
 
+// Marks (`praatbox:*`) time the steps of a join for bench/join_time.py (docs/signaling.md).
 async function main() {
+  performance.mark("praatbox:room-script");
   wireControls();
   const entry = {
     preview: {
@@ -775,13 +778,14 @@ async function main() {
     firstControl: $("mic-toggle"),
   };
   const { stream, problem, blurred } = await enterThroughPreview(entry, config, strings);
+  performance.mark("praatbox:entered");
   state.localStream = stream;
   if (stream) /** @type {HTMLVideoElement} */ ($("local-video")).srcObject = stream;
   syncToggle("mic-toggle", "audio", "mute", "unmute");
   syncToggle("camera-toggle", "video", "cameraOff", "cameraOn");
   if (blurred) adoptBlur(blurred);
   showMediaProblem(problem);
-  await connectSignaling().catch(() => undefined);
+  await connectSignaling().then(() => performance.mark("praatbox:socket-open"), () => undefined);
   new LinkQuality({
     connections: () => [...[...state.links.values()].map((link) => link.pc), ...(state.group ? [state.group.pc] : [])],
     onChange: linkChanged,
