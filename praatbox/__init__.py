@@ -38,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["praatbox.hub"] = hub
     app.extensions["praatbox.attempts"] = attempts
 
-    from praatbox import compression, i18n, limits, security
+    from praatbox import compression, i18n, limits, module_preload, security
     from praatbox.signaling import relay_socket, room_socket
     from praatbox.signaling.transport import sock
     from praatbox.views import home, pages, room
@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_limits(app)
     i18n.init_i18n(app)
     compression.init_compression(app)
+    module_preload.init_module_preload(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(room.bp)
     app.register_blueprint(pages.bp)
