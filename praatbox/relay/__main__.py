@@ -64,7 +64,8 @@ async def serve_connection(
         except websockets.ConnectionClosed:
             logger.debug("frame %r not sent: connection closed", frame.get("type"))
 
-    relay = Relay(send, config.rtc_configuration(), config.restart_interval_seconds)
+    relay = Relay(send, config.rtc_configuration(), config.restart_interval_seconds,
+                  config.layer_settings)
     if state is not None:
         state.relay = relay
     try:

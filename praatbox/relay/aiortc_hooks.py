@@ -9,8 +9,10 @@ These libraries have no public API for what the relay needs, so a few private na
 - a subscriber's packets: the relay writes them itself (`rtp_writer`: SRTP protect, then the
   nominated ICE pair's socket) with the SSRCs of the aiortc sender that owns the m-line, which
   keeps its RTCP: sender reports (counters filled in by the relay), NACKs answered by the relay
-  (`_retransmit`), PLI/FIR turned into a keyframe request to the publisher (`_send_keyframe`);
-- keyframe requests to a publisher go through a receiver's `_send_rtcp_pli`;
+  (`_retransmit`), PLI/FIR turned into a keyframe request to the publisher (`_send_keyframe`),
+  the subscriber's receiver estimate (REMB) and loss shown to the relay (`_handle_rtcp_packet`);
+- keyframe requests to a publisher go through a receiver's `_send_rtcp_pli`; the receiver
+  estimate a receiver sends its publisher can be capped (`_send_rtcp`, `RembCap`);
 - a sender's msid (`_stream_id`, `_track_id`) names the publisher for the browser;
 - the local addresses offered (`aioice.ice.get_host_addresses`) and the remote ones checked.
 
@@ -43,7 +45,17 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
-from aiortc.rtp import AnyRtcpPacket, RtcpSenderInfo, RtcpSrPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+)
 
 from praatbox.turn.peers import PeerPolicy
 
@@ -83,6 +95,9 @@ def check_hooks() -> None:
         ) and _uses(RTCRtpSender._handle_rtcp_packet, "_send_keyframe", "_retransmit")
           and _uses(RTCRtpSender._run_rtcp, "_send_rtcp"),
         "RTCRtpSender._ssrc and _rtx_ssrc": _uses(RTCRtpSender.__init__, "_ssrc", "_rtx_ssrc"),
+        "RTCRtpSender._handle_rtcp_packet": hasattr(RTCRtpSender, "_handle_rtcp_packet"),
+        "RTCRtpReceiver._send_rtcp sends REMB": _uses(RTCRtpReceiver._handle_rtp_packet,
+                                                       "_send_rtcp", "pack_remb_fci"),
         "RTCRtpSender._stream_id and _track_id": {"_stream_id", "_track_id"} <= set(
             RTCRtpSender.__init__.__code__.co_names + RTCRtpSender.replaceTrack.__code__.co_names),
         "RTCDtlsTransport._state and _tx_srtp": _uses(RTCDtlsTransport._send_rtp,
@@ -171,6 +186,49 @@ async def send_pli(receiver: RTCRtpReceiver, ssrc: int) -> None:
     await receiver._send_rtcp_pli(ssrc)
 
 
+def _remb(packet: AnyRtcpPacket) -> tuple[int, list[int]] | None:
+    """The bitrate and SSRCs of a receiver estimate (REMB), None for any other packet."""
+    if not isinstance(packet, RtcpPsfbPacket) or packet.fmt != RTCP_PSFB_APP:
+        return None
+    try:
+        return unpack_remb_fci(packet.fci)
+    except ValueError:
+        return None
+
+
+class RembCap:
+    """Caps the receiver estimate (REMB) a relay receiver sends its publisher: the browser then
+    sends no more than that. aiortc sends its own estimate about once a second; a lower cap is
+    sent at once."""
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self.cap_bps: int | None = None
+        self._last: tuple[int, int, list[int]] | None = None  # sender SSRC, estimate, SSRCs
+        self._send = receiver._send_rtcp
+        self._pending: set[asyncio.Future[None]] = set()
+        receiver._send_rtcp = self._send_capped  # type: ignore[method-assign]
+
+    def set(self, cap_bps: int | None) -> None:
+        lower = cap_bps is not None and (self.cap_bps is None or cap_bps < self.cap_bps)
+        self.cap_bps = cap_bps
+        if lower and self._last is not None:
+            ssrc, estimate, ssrcs = self._last
+            packet = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=0,
+                                    fci=pack_remb_fci(estimate, ssrcs))
+            task = asyncio.ensure_future(self._send_capped(packet))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _send_capped(self, packet: AnyRtcpPacket) -> None:
+        remb = _remb(packet)
+        if remb is not None and isinstance(packet, RtcpPsfbPacket):
+            estimate, ssrcs = remb
+            self._last = (packet.ssrc, estimate, ssrcs)
+            if self.cap_bps is not None and estimate > self.cap_bps:
+                packet.fci = pack_remb_fci(self.cap_bps, ssrcs)
+        await self._send(packet)
+
+
 @dataclass(frozen=True)
 class SendParameters:
     """What a subscriber's browser agreed to receive on one m-line."""
@@ -213,6 +271,12 @@ class SenderOwner(Protocol):
 
     def retransmit(self, sequence_number: int) -> None:
         """The subscriber sent a NACK for this packet."""
+
+    def estimate_received(self, bitrate_bps: int) -> None:
+        """The subscriber's receiver estimate (REMB) names this sender's stream."""
+
+    def loss_reported(self, fraction_lost: int) -> None:
+        """The subscriber's receiver report on this stream: the fraction lost in 256ths."""
 
     def sender_info(self) -> RtcpSenderInfo | None:
         """Counters for the next sender report (None: keep aiortc's)."""
@@ -278,7 +342,21 @@ def take_over_sender(sender: RTCRtpSender, owner: SenderOwner) -> None:
                     packet.sender_info = info
         await send_rtcp(packets)
 
+    handle_rtcp = sender._handle_rtcp_packet
+    ssrc = sender._ssrc
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        remb = _remb(packet)
+        if remb is not None:
+            owner.estimate_received(remb[0])
+        elif isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == ssrc:
+                    owner.loss_reported(report.fraction_lost)
+        await handle_rtcp(packet)
+
     sender.send = send  # type: ignore[method-assign]
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
     sender._send_keyframe = owner.keyframe_requested  # type: ignore[method-assign]
     sender._retransmit = retransmit  # type: ignore[method-assign]
     sender._send_rtcp = send_reports  # type: ignore[method-assign]

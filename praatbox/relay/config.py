@@ -15,6 +15,8 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from praatbox.metrics_server import Address, parse_listen
 from praatbox.turn.peers import PeerPolicy
 
+from .layers import LayerSettings
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_WEB_URL = "http://127.0.0.1:8000"
@@ -40,6 +42,8 @@ class RelayConfig:
     denied_peers: tuple[str, ...] = ()
     metrics_listen: Address | None = None
     restart_interval_seconds: float = DEFAULT_RESTART_INTERVAL_SECONDS
+    # How video adapts to each subscriber's link (None: every layer to everyone, as it comes).
+    layer_settings: LayerSettings | None = field(default_factory=LayerSettings)
     # Test-only (`decode_probe`): try to decode every forwarded video frame, log the counts.
     decode_probe: bool = False
 
@@ -102,6 +106,21 @@ def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
     return networks
 
 
+def _layer_settings(environ: Mapping[str, str]) -> LayerSettings | None:
+    """PRAATBOX_RELAY_ADAPT_VIDEO=0 turns adaptation off; the floors are in kbit/s."""
+    if environ.get("PRAATBOX_RELAY_ADAPT_VIDEO", "1") == "0":
+        return None
+    defaults = LayerSettings()
+    video_floor = int(environ.get("PRAATBOX_RELAY_VIDEO_FLOOR_KBPS")
+                      or defaults.video_floor_bps // 1000)
+    publish_floor = int(environ.get("PRAATBOX_RELAY_PUBLISH_FLOOR_KBPS")
+                        or defaults.publish_floor_bps // 1000)
+    if video_floor < 0 or publish_floor < 0:
+        raise ValueError("the relay's video floors must be 0 kbit/s or more")
+    return LayerSettings(video_floor_bps=video_floor * 1000,
+                         publish_floor_bps=publish_floor * 1000)
+
+
 def load_config(environ: Mapping[str, str]) -> RelayConfig:
     """Read the relay's settings; raise ValueError on a setting that cannot work."""
     capacity = int(environ.get("PRAATBOX_RELAY_CAPACITY") or DEFAULT_CAPACITY_ROOMS)
@@ -113,6 +132,7 @@ def load_config(environ: Mapping[str, str]) -> RelayConfig:
     if not restart_interval >= 0:
         raise ValueError("PRAATBOX_RELAY_RESTART_INTERVAL_SECONDS must be 0 or more")
     config = RelayConfig(
+        layer_settings=_layer_settings(environ),
         web_url=environ.get("PRAATBOX_RELAY_URL") or DEFAULT_WEB_URL,
         secret_key=environ.get("PRAATBOX_SECRET_KEY", ""),
         capacity=capacity,

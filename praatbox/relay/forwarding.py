@@ -19,9 +19,11 @@ from collections.abc import Callable
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.rtp import RtcpSenderInfo, RtpPacket
 
-from . import rtp
+from . import rtp, vp8
 from .aiortc_hooks import IdleTrack, SendParameters, send_pli, take_over_sender, tap_packets
 from .counts import counts
+from .layers import ALL_LAYERS, SubscriberLink
+from .renumber import Renumbering
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ KEYFRAME_REQUEST_INTERVAL_S = 0.5
 # counter from them, and an early wrap confuses it.
 SEQUENCE_START_RANGE = 1 << 15
 HALF_SEQUENCE = 1 << 15
+# A stream's first receiver reports count losses of packets sent before the browser knew the
+# stream (the offer still on its way): they say nothing about the link.
+LOSS_SETTLE_S = 2.0
+# Weight of the newest second in a feed's bitrate per layer.
+RATE_SMOOTHING = 0.5
 
 # Test-only: given a track's kind, something to show every published frame to (`decode_probe`).
 FrameObserver = Callable[[str], Callable[[bytes], None] | None]
@@ -56,6 +63,16 @@ class Feed:
         self._last_request = -math.inf
         self._deferred: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        # Payload bytes per temporal layer since the last sample, and bits a second per layer.
+        self._layer_octets = [0] * (ALL_LAYERS + 1)
+        self._sampled_at: float | None = None
+        self.layer_rates: tuple[float, ...] = ()
+        # Packets received, and how far the publisher's sequence numbers advanced, since the
+        # last sample: what its link to the relay lost.
+        self._received = 0
+        self._advanced = 0
+        self._highest_sequence: int | None = None
+        self._losses = (0.0, 0.0)  # the last two samples
 
     @property
     def started(self) -> bool:
@@ -100,17 +117,59 @@ class Feed:
             outlet.detach()
         await asyncio.gather(*self._pending, return_exceptions=True)
 
+    def needs(self, layer: int) -> float:
+        """Bits a second of this feed's layers up to `layer` (all it sends when it has none)."""
+        return sum(self.layer_rates[:layer + 1])
+
+    @property
+    def top_layer(self) -> int:
+        """The highest temporal layer this feed sends (0: it sends none or no layers)."""
+        return max(0, len(self.layer_rates) - 1)
+
+    @property
+    def upstream_loss(self) -> float:
+        """The share of the publisher's packets lost on the way to the relay, recently."""
+        return max(self._losses)
+
+    def sample_rates(self, now: float) -> None:
+        """Update the bitrate per temporal layer, and the upstream loss, from the packets since
+        the last sample."""
+        if self._advanced > 0:
+            self._losses = (self._losses[1], max(0.0, 1 - self._received / self._advanced))
+        self._received = self._advanced = 0
+        if self._sampled_at is not None and now > self._sampled_at:
+            elapsed = now - self._sampled_at
+            fresh = [octets * 8 / elapsed for octets in self._layer_octets]
+            old = list(self.layer_rates) + [0.0] * (len(fresh) - len(self.layer_rates))
+            rates = [RATE_SMOOTHING * new + (1 - RATE_SMOOTHING) * before
+                     for new, before in zip(fresh, old, strict=True)]
+            while len(rates) > 1 and rates[-1] < 1_000:  # a layer no longer sent
+                rates.pop()
+            self.layer_rates = tuple(rates)
+        self._sampled_at = now
+        self._layer_octets = [0] * (ALL_LAYERS + 1)
+
     def _fan_out(self, packet: RtpPacket) -> None:
         """Send one packet to every outlet; runs inside aiortc's packet handler."""
         if packet.ssrc != self._ssrc:
             self._ssrc = packet.ssrc
             self.source += 1
+            self._highest_sequence = None
+        self._received += 1
+        if self._highest_sequence is None:
+            self._highest_sequence = packet.sequence_number
+        else:
+            ahead = (packet.sequence_number - self._highest_sequence) % rtp.SEQUENCE_MODULO
+            if ahead < HALF_SEQUENCE:
+                self._advanced += ahead
+                self._highest_sequence = packet.sequence_number
         video = self.kind == "video"
-        keyframe = video and rtp.vp8_starts_keyframe(packet.payload)
+        descriptor = vp8.describe(packet.payload) if video else None
+        self._layer_octets[(descriptor and descriptor.temporal_id) or 0] += len(packet.payload)
         now = time.time()
         outlets = self._outlets
         for outlet in outlets:
-            outlet.forward(packet, keyframe, now)
+            outlet.forward(packet, descriptor, now)
         if packet.marker or not video:  # one frame per outlet, for the metrics
             counts.forwarded_frames += len(outlets)
 
@@ -119,36 +178,44 @@ class Outlet:
     """One subscriber's m-line: the publisher it shows, and the RTP stream it writes.
 
     It outlives the feed it is attached to, so the subscriber's transceiver can show the next
-    publisher. Sequence numbers stay contiguous and timestamps continuous across such switches,
-    so the browser sees one stream that pauses; each new source starts at a keyframe.
+    publisher. Sequence numbers and VP8 picture ids stay contiguous and timestamps continuous
+    across such switches and across the frames of upper temporal layers it leaves out, so the
+    browser sees one stream that pauses or slows; each new source starts at a keyframe.
     """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.track = IdleTrack(kind)
+        # Where this subscriber's feedback goes (its link's layer choice); set by its session.
+        self.link: SubscriberLink | None = None
         self._feed: Feed | None = None
         self._params: SendParameters | None = None
         self._write: Callable[[bytes], bool] | None = None
         self._mid_element = b""
         self._source = -1  # the feed's source this stream is anchored to (-1: none yet)
-        # The newest publisher sequence number forwarded, and how many numbers it is past the
-        # anchor: a late packet further back than that was never this stream's to send.
-        self._newest_sequence = 0
-        self._past_anchor = 0
-        self._sequence_offset = 0
+        self._sequence = Renumbering(rtp.SEQUENCE_MODULO, random.randrange(SEQUENCE_START_RANGE))
+        self._pictures = Renumbering(vp8.PICTURE_ID_MODULO)
         self._timestamp_offset = 0
-        self._next_sequence = random.randrange(SEQUENCE_START_RANGE)
         self._next_rtx_sequence = random.randrange(SEQUENCE_START_RANGE)
         self._last_timestamp: int | None = None
         self._last_sent_at = 0.0
+        self._anchored_at = -math.inf
         self._history: list[bytes | None] = [None] * HISTORY_PACKETS
         self._packets = 0
         self._octets = 0
         self._paused = False
+        # The highest temporal layer sent, and the one wanted (taken at a frame that allows it).
+        self._layer = ALL_LAYERS
+        self._wanted_layer = ALL_LAYERS
 
     @property
     def feed(self) -> Feed | None:
         return self._feed
+
+    @property
+    def layer(self) -> int:
+        """The highest temporal layer this stream carries now."""
+        return self._layer
 
     def take_over(self, sender: RTCRtpSender) -> None:
         """Write what `sender` sends (its track must be this outlet's `track`)."""
@@ -167,11 +234,18 @@ class Outlet:
             self._feed = None
 
     def pause(self, paused: bool) -> None:
-        """Stop (or resume) sending: the subscriber chose audio only. A resumed stream anchors
-        again at the next keyframe, its numbers continuing where they stopped."""
+        """Stop (or resume) sending: the subscriber chose audio only, or its link carries no
+        video. A resumed stream anchors again at the next keyframe, its numbers continuing where
+        they stopped."""
         if self._paused and not paused:
             self._source = -1
         self._paused = paused
+
+    def want_layer(self, layer: int) -> None:
+        """Carry temporal layers up to `layer`: fewer from the next frame on, more from the next
+        frame that may be switched to (no keyframe is asked for: on the weak link this is for,
+        one would fill the queue and cost more than the layer)."""
+        self._wanted_layer = layer
 
     def stop(self) -> None:
         self.detach()
@@ -206,6 +280,20 @@ class Outlet:
         self._write(packet)
         counts.retransmitted_packets += 1
 
+    def estimate_received(self, bitrate_bps: int) -> None:
+        """The subscriber's receiver estimate (REMB) naming this stream."""
+        if self.link is not None and self.kind == "video":
+            self.link.estimate(bitrate_bps, time.monotonic())
+
+    def loss_reported(self, fraction_lost: int) -> None:
+        """A receiver report on this stream: the fraction lost, in 256ths. What the publisher's
+        own link lost on the way to the relay shows up here too (its gaps are forwarded as
+        they are): only the rest counts against this subscriber's link."""
+        now = time.monotonic()
+        if (self.link is not None and self.kind == "video" and not self._paused
+                and self._feed is not None and now - self._anchored_at >= LOSS_SETTLE_S):
+            self.link.loss(max(0.0, fraction_lost / 256 - self._feed.upstream_loss), now)
+
     def sender_info(self) -> RtcpSenderInfo | None:
         if self._last_timestamp is None:
             return None
@@ -218,53 +306,81 @@ class Outlet:
 
     # The hot path: once per published packet and subscriber.
 
-    def forward(self, packet: RtpPacket, keyframe: bool, now: float) -> None:
-        """Rewrite one of the feed's packets for this subscriber and send it."""
+    def forward(self, packet: RtpPacket, descriptor: vp8.Descriptor | None, now: float) -> None:
+        """Rewrite one of the feed's packets for this subscriber and send it (or leave it out:
+        a temporal layer above the one this subscriber gets)."""
         params = self._params
         if params is None or self._write is None or self._feed is None or self._paused:
             return
-        sequence_number = packet.sequence_number
         if self._source != self._feed.source:
-            if self.kind == "video" and not keyframe:
+            if self.kind == "video" and (descriptor is None or not descriptor.keyframe):
                 self._feed.request_keyframe()
                 return
-            self._anchor(packet, params.clock_rate, now)
-        else:
-            ahead = (sequence_number - self._newest_sequence) % rtp.SEQUENCE_MODULO
-            if ahead < HALF_SEQUENCE:
-                self._newest_sequence = sequence_number
-                self._past_anchor += ahead
-            elif rtp.SEQUENCE_MODULO - ahead > self._past_anchor:
-                return  # older than where this stream started: its number was someone else's
-        sequence = (sequence_number + self._sequence_offset) % rtp.SEQUENCE_MODULO
+            self._anchor(packet, descriptor, params.clock_rate, now)
+        sequence_position = self._sequence.extend(packet.sequence_number)
+        if sequence_position is None:
+            return  # older than this stream's start: its number was never this stream's
+        newest = sequence_position == self._sequence.newest
+        payload = packet.payload
+        if descriptor is not None:
+            if descriptor.starts_frame and newest:
+                self._switch_layer(descriptor)
+            picture = (None if descriptor.picture_id is None
+                       else self._pictures.extend(descriptor.picture_id))
+            layer = descriptor.temporal_id
+            if newest and layer is not None and layer > self._layer:
+                self._sequence.leave_out(sequence_position)
+                if picture is not None and picture == self._pictures.newest:
+                    self._pictures.leave_out(picture)
+                return
+            # A late packet goes out whatever its layer: later numbers counted its place, and a
+            # gap would have the browser ask for it, then for a keyframe.
+            if picture is not None:
+                picture_id = self._pictures.output(picture)
+                if picture_id is not None and picture_id != descriptor.picture_id:
+                    payload = vp8.with_picture_id(payload, descriptor, picture_id)
+        sequence = self._sequence.output(sequence_position)
+        if sequence is None:
+            return
         timestamp = (packet.timestamp + self._timestamp_offset) % rtp.TIMESTAMP_MODULO
         elements = self._mid_element
-        extensions = packet.extensions
-        if extensions.abs_send_time is not None and params.abs_send_time_extension_id:
+        if params.abs_send_time_extension_id:  # the subscriber estimates its link from it
             elements += rtp.abs_send_time_element(params.abs_send_time_extension_id,
-                                                  extensions.abs_send_time)
+                                                  rtp.abs_send_time(now))
+        extensions = packet.extensions
         if extensions.audio_level is not None and params.audio_level_extension_id:
             elements += rtp.audio_level_element(params.audio_level_extension_id,
                                                 extensions.audio_level)
         data = rtp.pack_packet(packet.marker, params.payload_type, sequence, timestamp,
-                               params.ssrc, rtp.extension_block(elements), packet.payload)
+                               params.ssrc, rtp.extension_block(elements), payload)
         self._history[sequence % HISTORY_PACKETS] = data
-        if (sequence - self._next_sequence) % rtp.SEQUENCE_MODULO < HALF_SEQUENCE:
-            self._next_sequence = (sequence + 1) % rtp.SEQUENCE_MODULO
+        if newest:
             self._last_timestamp = timestamp
             self._last_sent_at = now
         if self._write(data):
             self._packets += 1
-            self._octets += len(packet.payload)
+            self._octets += len(payload)
 
-    def _anchor(self, packet: RtpPacket, clock_rate: int, now: float) -> None:
-        """Map a new source's numbers onto this stream: the next sequence number, and a
-        timestamp as far past the last one as time has passed."""
+    def _switch_layer(self, descriptor: vp8.Descriptor) -> None:
+        """At the start of a frame: fewer layers at once; more at a keyframe, or at a frame of
+        the wanted layers that refers to the base layer only (layer sync)."""
+        wanted = self._wanted_layer
+        if wanted < self._layer or descriptor.keyframe or (
+                wanted > self._layer and descriptor.layer_sync
+                and descriptor.temporal_id is not None and descriptor.temporal_id <= wanted):
+            self._layer = wanted
+
+    def _anchor(self, packet: RtpPacket, descriptor: vp8.Descriptor | None, clock_rate: int,
+                now: float) -> None:
+        """Map a new source's numbers onto this stream: the next sequence number and picture
+        id, and a timestamp as far past the last one as time has passed."""
         assert self._feed is not None
         self._source = self._feed.source
-        self._newest_sequence = packet.sequence_number
-        self._past_anchor = 0
-        self._sequence_offset = self._next_sequence - packet.sequence_number
+        self._anchored_at = time.monotonic()
+        self._sequence.anchor(packet.sequence_number)
+        if descriptor is not None and descriptor.picture_id is not None:
+            self._pictures.anchor(descriptor.picture_id)
+        self._layer = self._wanted_layer
         if self._last_timestamp is None:
             start = random.randrange(rtp.TIMESTAMP_MODULO)
         else:

@@ -27,10 +27,11 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
-from .aiortc_hooks import label_sender
+from .aiortc_hooks import RembCap, label_sender
 from .config import DEFAULT_RESTART_INTERVAL_SECONDS
 from .counts import counts
 from .forwarding import Feed, Outlet
+from .layers import ALL_LAYERS, LayerSettings, SubscriberLink
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ PREFERRED_MIME_TYPES = {"audio": ("audio/opus",), "video": ("video/vp8", "video/
 
 Frame = dict[str, Any]
 Send = Callable[[Frame], Awaitable[None]]
+
+# How often each room weighs its subscribers' links (layers, pauses, publisher caps).
+ADAPT_INTERVAL_S = 0.5
 
 
 class SignalError(ValueError):
@@ -65,15 +69,20 @@ class Slot:
 class PeerSession:
     """One browser's connection to the relay: what it publishes and what it receives."""
 
-    def __init__(self, peer_id: str, configuration: RTCConfiguration, send_signal: Send) -> None:
+    def __init__(self, peer_id: str, configuration: RTCConfiguration, send_signal: Send,
+                 layer_settings: LayerSettings | None = None) -> None:
         self.peer_id = peer_id
         self.pc = RTCPeerConnection(configuration)
         self.feeds = {kind: Feed(kind) for kind in KINDS}
+        # What this browser's link carries (None: the relay sends every layer as it comes).
+        self.link = SubscriberLink(layer_settings) if layer_settings is not None else None
+        self.publish_cap: RembCap | None = None
         self._send_signal = send_signal
         self._slots: list[Slot] = []
         self._inbound: dict[str, RTCRtpTransceiver] = {}
         self._renegotiate = False
-        self._video_paused = False
+        self._video_paused = False  # the browser asked for audio only
+        self._told_layers: dict[str, Any] | None = None
         for kind in KINDS:
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
             _prefer_codecs(transceiver)
@@ -110,6 +119,7 @@ class PeerSession:
             )
             if slot is None:
                 outlet = Outlet(kind)
+                outlet.link = self.link
                 transceiver = self.pc.addTransceiver(outlet.track, direction="sendonly")
                 _prefer_codecs(transceiver)
                 outlet.take_over(transceiver.sender)
@@ -119,14 +129,58 @@ class PeerSession:
             label_sender(slot.transceiver.sender, publisher.peer_id, f"{publisher.peer_id}-{kind}")
             slot.transceiver.direction = "sendonly"
             slot.outlet.attach(publisher.feeds[kind])
-            slot.outlet.pause(kind == "video" and self._video_paused)
+            slot.outlet.pause(kind == "video" and self._video_off)
+
+    @property
+    def _video_off(self) -> bool:
+        return self._video_paused or (self.link is not None and self.link.layer is None)
 
     def pause_video(self, paused: bool) -> None:
         """Send this browser no video (it chose audio only), or send it again."""
         self._video_paused = paused
-        for slot in self._slots:
-            if slot.transceiver.kind == "video":
-                slot.outlet.pause(paused)
+        self._apply_video_off()
+
+    def _apply_video_off(self) -> None:
+        for slot in self._video_slots():
+            slot.outlet.pause(self._video_off)
+
+    def _video_slots(self) -> list[Slot]:
+        return [slot for slot in self._slots
+                if slot.transceiver.kind == "video" and slot.publisher is not None]
+
+    def pictures(self) -> list[tuple[str, Feed]]:
+        """Whose video this browser receives, with the feed (publisher id, feed)."""
+        return [(slot.publisher, slot.outlet.feed) for slot in self._video_slots()
+                if slot.publisher is not None and slot.outlet.feed is not None]
+
+    async def adapt(self, now: float) -> None:
+        """Choose the video layer this browser's link carries, apply it, and tell the browser
+        what it gets (only when that changed)."""
+        if self.link is None:
+            return
+        pictures = self.pictures()
+        feeds = [feed for _, feed in pictures]
+        top = max((feed.top_layer for feed in feeds), default=0)
+        needs = [sum(feed.needs(layer) for feed in feeds) for layer in range(top + 1)]
+        was_off = self._video_off
+        before = self.link.layer
+        layer = self.link.choose(now, needs, len(feeds))
+        if layer != before:
+            logger.debug("video layer %s -> %s (estimate allows %.0f kbit/s, layers need %s, "
+                        "%.0f %% lost)", before, layer, self.link.budget_bps / 1000,
+                        "/".join(f"{need / 1000:.0f}" for need in needs),
+                        self.link.recent_loss * 100)
+        if self._video_off != was_off:
+            self._apply_video_off()
+        for slot in self._video_slots():
+            slot.outlet.want_layer(ALL_LAYERS if layer is None else layer)
+        told = {"paused": layer is None, "layers": {
+            publisher: None if layer is None else {
+                "layer": min(layer, feed.top_layer), "full": layer >= feed.top_layer}
+            for publisher, feed in pictures}}
+        if told != self._told_layers and self.pc.connectionState == "connected":
+            self._told_layers = told
+            await self._send_signal(told)
 
     def resubscribe(self, publisher: PeerSession) -> None:
         """Show a publisher's new connection on the transceivers that showed its old one: the
@@ -212,6 +266,8 @@ class PeerSession:
             feed = self.feeds[kind]
             if not feed.started and transceiver.receiver.track is not None:
                 feed.start(transceiver.receiver)
+                if kind == "video" and self.link is not None:
+                    self.publish_cap = RembCap(transceiver.receiver)
 
     async def close(self) -> None:
         for slot in self._slots:
@@ -227,13 +283,16 @@ class Room:
     def __init__(
         self, room_id: str, configuration: RTCConfiguration, send: Send,
         restart_interval_s: float = DEFAULT_RESTART_INTERVAL_SECONDS,
+        layer_settings: LayerSettings | None = None,
     ) -> None:
         self.room_id = room_id
         self.sessions: dict[str, PeerSession] = {}
         self._configuration = configuration
         self._send = send
         self._restart_interval_s = restart_interval_s
+        self._layer_settings = layer_settings
         self._next_restart: dict[str, float] = {}  # peer id -> monotonic time
+        self._adapting: asyncio.Task[None] | None = None
 
     @property
     def published_streams(self) -> int:
@@ -245,12 +304,14 @@ class Room:
         for peer_id in peer_ids:
             if peer_id in self.sessions:
                 continue
-            session = PeerSession(peer_id, self._configuration, self._signal_sender(peer_id))
+            session = self._new_session(peer_id)
             for other in self.sessions.values():
                 session.subscribe(other)
                 other.subscribe(session)
             self.sessions[peer_id] = session
             added = True
+        if self._layer_settings is not None and self._adapting is None:
+            self._adapting = asyncio.ensure_future(self._adapt_periodically())
         if added:
             for session in list(self.sessions.values()):
                 await session.negotiate()
@@ -305,7 +366,7 @@ class Room:
             logger.info("dropped a connection restart asked for too soon")
             return
         self._next_restart[peer_id] = now + self._restart_interval_s
-        fresh = PeerSession(peer_id, self._configuration, self._signal_sender(peer_id))
+        fresh = self._new_session(peer_id)
         for other in self.sessions.values():
             if other is not old:
                 fresh.subscribe(other)
@@ -314,10 +375,51 @@ class Room:
         await old.close()
         await fresh.negotiate()
 
+    async def adapt(self, now: float) -> None:
+        """Weigh every subscriber's link: its layer, and how fast each publisher may send so
+        that those who get only the base layer still get it whole."""
+        for session in self.sessions.values():
+            for feed in session.feeds.values():
+                feed.sample_rates(now)
+        for session in list(self.sessions.values()):
+            await session.adapt(now)
+        for publisher in self.sessions.values():
+            if publisher.publish_cap is not None:
+                publisher.publish_cap.set(self._publish_limit(publisher))
+
+    def _publish_limit(self, publisher: PeerSession) -> int | None:
+        """The most `publisher` may send for everyone's base layer to fit (None: no limit)."""
+        feed = publisher.feeds["video"]
+        full = feed.needs(feed.top_layer)
+        base_share = feed.needs(0) / full if full > 0 else 1.0
+        limits = []
+        for subscriber in self.sessions.values():
+            if (subscriber is publisher or subscriber.link is None
+                    or publisher.peer_id not in subscriber.publishers()):
+                continue
+            rate = subscriber.link.publisher_rate_for(base_share, len(subscriber.pictures()))
+            if rate is not None:
+                limits.append(rate)
+        return int(min(limits)) if limits else None
+
     async def close(self) -> None:
+        if self._adapting is not None:
+            self._adapting.cancel()
         sessions, self.sessions = list(self.sessions.values()), {}
         for session in sessions:
             await session.close()
+
+    def _new_session(self, peer_id: str) -> PeerSession:
+        return PeerSession(peer_id, self._configuration, self._signal_sender(peer_id),
+                           self._layer_settings)
+
+    async def _adapt_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(ADAPT_INTERVAL_S)
+            try:
+                await self.adapt(time.monotonic())
+            except Exception:  # a bad reading must not end adaptation for the room
+                logger.exception("adapting video to the links failed")
 
     def _signal_sender(self, peer_id: str) -> Send:
         async def send_signal(data: Frame) -> None:
@@ -336,10 +438,12 @@ class Relay:
     def __init__(
         self, send: Send, configuration: RTCConfiguration,
         restart_interval_s: float = DEFAULT_RESTART_INTERVAL_SECONDS,
+        layer_settings: LayerSettings | None = None,
     ) -> None:
         self._send = send
         self._configuration = configuration
         self._restart_interval_s = restart_interval_s
+        self._layer_settings = layer_settings
         self._rooms: dict[str, Room] = {}
         self._queues: dict[str, asyncio.Queue[Frame | None]] = {}
         self._workers: set[asyncio.Future[None]] = set()
@@ -362,7 +466,8 @@ class Relay:
             counts.bad_frames += 1
             return
         if kind == "room-open" and room_id not in self._queues:
-            room = Room(room_id, self._configuration, self._send, self._restart_interval_s)
+            room = Room(room_id, self._configuration, self._send, self._restart_interval_s,
+                        self._layer_settings)
             self._rooms[room_id] = room
             self._queues[room_id] = asyncio.Queue()
             worker = asyncio.ensure_future(self._run_room(room, self._queues[room_id]))

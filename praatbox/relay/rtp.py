@@ -1,9 +1,9 @@
 """RTP as the relay rewrites it: headers (RFC 3550), one-byte header extensions (RFC 8285),
-retransmissions (RTX, RFC 4588) and where a VP8 keyframe starts (RFC 7741). Pure functions.
+retransmissions (RTX, RFC 4588) and the abs-send-time a receiver estimates bandwidth from.
+Pure functions.
 
-The relay forwards a publisher's payload byte for byte and writes a new header per subscriber;
-nothing here looks further into the payload than the clear VP8 payload header, which group
-E2EE leaves in the clear on purpose.
+The relay forwards a publisher's payload as it came (`vp8.py` reads and renumbers the VP8
+payload descriptor) and writes a new header per subscriber.
 """
 
 from __future__ import annotations
@@ -86,27 +86,9 @@ def sequence_number_of(packet: bytes) -> int:
     return int.from_bytes(packet[2:4], "big")
 
 
-def vp8_starts_keyframe(payload: bytes) -> bool:
-    """Tell whether an RTP VP8 payload begins a keyframe: the payload descriptor (RFC 7741
-    section 4.2) says it starts partition 0, and the VP8 payload header after it has the
-    inverse keyframe bit (P) clear (RFC 6386 section 9.1)."""
-    if not payload or payload[0] & 0x17 != 0x10:  # S set, partition index 0
-        return False
-    offset = 1
-    if payload[0] & 0x80:  # X: an extension byte follows
-        if len(payload) < 2:
-            return False
-        extension = payload[1]
-        offset = 2
-        if extension & 0x80:  # I: picture id, one byte or (M bit) two
-            if len(payload) <= offset:
-                return False
-            offset += 2 if payload[offset] & 0x80 else 1
-        if extension & 0x40:  # L: TL0PICIDX
-            offset += 1
-        if extension & 0x30:  # T or K: TID/Y/KEYIDX
-            offset += 1
-    return len(payload) > offset and not payload[offset] & 0x01
+def abs_send_time(unix_time_s: float) -> int:
+    """The 24-bit abs-send-time (6.18 fixed-point seconds of the NTP time) for a Unix time."""
+    return int((unix_time_s + NTP_EPOCH_OFFSET_S) * (1 << 18)) & 0xFFFFFF
 
 
 def ntp_timestamp(unix_time_s: float) -> int:

@@ -20,6 +20,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SDP_CHARS = 60_000
 MAX_CANDIDATE_CHARS = 1_000
 PEER_ID_PATTERN = re.compile(r"^(relay|[A-Za-z0-9_-]{1,32})$")
+# Publishers one `layers` signal may name: more than any room holds.
+MAX_VIDEO_LAYER_ENTRIES = 64
 ROOM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_RELAY_COUNT = 100_000
 DESCRIPTION_TYPES = {"offer", "answer", "pranswer", "rollback"}
@@ -246,15 +248,38 @@ def _relay_load(frame: Message) -> Message:
     return {"type": "relay-load", "streams": _count(frame, "streams")}
 
 
+def _video_layers(data: Message) -> Message:
+    """The relay tells one browser what it sends it of each publisher's video (docs/relay.md)."""
+    layers = data.get("layers")
+    if not isinstance(layers, dict) or len(layers) > MAX_VIDEO_LAYER_ENTRIES:
+        raise ProtocolError("bad-field", "layers must be an object of publishers")
+    checked: Message = {}
+    for peer, entry in layers.items():
+        if not PEER_ID_PATTERN.match(peer):
+            raise ProtocolError("bad-field", "layers must name participants")
+        if entry is None:
+            checked[peer] = None
+            continue
+        layer = entry.get("layer") if isinstance(entry, dict) else None
+        full = entry.get("full") if isinstance(entry, dict) else None
+        if (not isinstance(layer, int) or isinstance(layer, bool) or not 0 <= layer <= 3
+                or not isinstance(full, bool)):
+            raise ProtocolError("bad-field", "a layer is a number 0-3 and whether it is full")
+        checked[peer] = {"layer": layer, "full": full}
+    return {"layers": checked, "paused": data.get("paused") is True}
+
+
 def _relay_signal(frame: Message) -> Message:
     room = frame.get("room")
     if not isinstance(room, str) or not ROOM_ID_PATTERN.match(room):
         raise ProtocolError("bad-field", "room must name a room")
     data = frame.get("data")
-    if isinstance(data, dict) and "error" in data:
+    if isinstance(data, dict) and "layers" in data:
+        payload = _video_layers(data)
+    elif isinstance(data, dict) and "error" in data:
         # The relay tells one browser that its answer or candidate was unusable.
         error = data["error"] if isinstance(data["error"], dict) else {}
-        payload: Message = {"error": {
+        payload = {"error": {
             "code": _string(error.get("code"), "error.code", 64),
             "message": _string(error.get("message"), "error.message", 500),
         }}

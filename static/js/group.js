@@ -14,10 +14,23 @@ import { needsInsertableStreams } from "./group-e2ee.js";
 
 /** Cap our upload: every participant's video goes through one server. */
 const VIDEO_MAX_BITRATE_BPS = 500_000;
+/**
+ * Two temporal layers: the relay sends someone on a weak link only the base layer (every other
+ * frame, about two thirds of the bits). Three layers would leave a base of under 5 frames a
+ * second from a 15 fps camera.
+ */
+const SCALABILITY_MODE = "L1T2";
+
+/**
+ * What the relay sends this page of each publisher's video: the temporal layer (0: the base,
+ * half the frame rate) and whether that is all the publisher sends; null while paused.
+ * @typedef {Record<string, {layer: number, full: boolean} | null>} VideoLayers
+ */
 
 /**
  * @typedef {{description: RTCSessionDescriptionInit} | {candidate: RTCIceCandidateInit}
- *   | {error: {code: string, message: string}}} RelaySignal
+ *   | {error: {code: string, message: string}}
+ *   | {layers: VideoLayers, paused: boolean}} RelaySignal
  */
 
 export class GroupSession {
@@ -29,6 +42,8 @@ export class GroupSession {
    * @param {(peerId: string) => void} [options.onRemoteGone]
    * @param {(state: RTCPeerConnectionState) => void} [options.onConnectionState]
    * @param {(error: {code: string, message: string}) => void} [options.onError]
+   * @param {(paused: boolean) => void} [options.onVideoPaused] the relay paused (or resumed) all
+   *   video to this page: the link cannot carry it
    * @param {RTCIceServer[]} [options.iceServers] our TURN server, if any; never a third party
    * @param {import("./group-e2ee.js").GroupEncryption | null} [options.encryption]
    * @param {() => void} [options.onLost] the path to the relay is lost: aiortc cannot restart
@@ -44,6 +59,7 @@ export class GroupSession {
     onRemoteGone = () => {},
     onConnectionState = () => {},
     onError = () => {},
+    onVideoPaused = () => {},
     iceServers = [],
     encryption = null,
     onLost = () => {},
@@ -56,6 +72,9 @@ export class GroupSession {
     this.onRemoteGone = onRemoteGone;
     this.onConnectionState = onConnectionState;
     this.onError = onError;
+    this.onVideoPaused = onVideoPaused;
+    /** @type {VideoLayers} */
+    this.layers = {};
     this.encryption = encryption;
     this.lostUfrag = lostUfrag;
     /** The connection to the relay, exposed for getStats. */
@@ -131,6 +150,9 @@ export class GroupSession {
       await this.pc.addIceCandidate(data.candidate);
     } else if ("error" in data) {
       this.onError(data.error);
+    } else if ("layers" in data) {
+      this.layers = data.layers;
+      this.onVideoPaused(data.paused);
     }
   }
 
@@ -208,17 +230,23 @@ export class GroupSession {
     }
   }
 
+  /** Cap our video's bitrate and send it in temporal layers (once per sender). */
   async capVideoBitrate() {
     const sender = this.publishingTransceivers().video?.sender;
     if (!sender || !sender.track) return;
     const parameters = sender.getParameters();
     if (!parameters.encodings || parameters.encodings.length === 0) parameters.encodings = [{}];
-    if (parameters.encodings[0].maxBitrate === VIDEO_MAX_BITRATE_BPS) return;
-    parameters.encodings[0].maxBitrate = VIDEO_MAX_BITRATE_BPS;
+    const encoding = /** @type {RTCRtpEncodingParameters & {scalabilityMode?: string}} */ (
+      parameters.encodings[0]);
+    if (encoding.maxBitrate === VIDEO_MAX_BITRATE_BPS) return;
+    encoding.maxBitrate = VIDEO_MAX_BITRATE_BPS;
+    encoding.scalabilityMode = SCALABILITY_MODE;
     try {
       await sender.setParameters(parameters);
     } catch (error) {
-      console.warn("group: cannot cap the video bitrate", error);
+      // A browser without temporal layers still sends its video whole.
+      delete encoding.scalabilityMode;
+      await sender.setParameters(parameters).catch((again) => console.warn("group: cannot cap the video bitrate", again));
     }
   }
 

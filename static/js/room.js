@@ -58,7 +58,7 @@ const state = {
 };
 
 /** This page's own link: weak (judged from getStats()), and whether the person chose audio only. */
-const ownLink = { weak: false, audioOnly: false };
+const ownLink = { weak: false, audioOnly: false, videoPaused: false };
 
 /** @type {Signaling} */
 let signaling;
@@ -262,6 +262,10 @@ function openGroup(replacing, lostUfrag = null) {
       refreshSecurityStatus();
     },
     onError: (error) => console.warn("the relay refused a signal", error.code),
+    onVideoPaused: (paused) => {
+      ownLink.videoPaused = paused;
+      showOwnLink();
+    },
     onLost: () => reopenGroup().catch((error) => console.warn(error)),
     replacing,
     lostUfrag,
@@ -447,7 +451,10 @@ function capDirectVideo(sendEstimate) {
 }
 
 function showOwnLink() {
-  $("weak-link").hidden = !(ownLink.weak || ownLink.audioOnly);
+  const relayPaused = ownLink.videoPaused && !ownLink.audioOnly;
+  $("weak-link").hidden = !(ownLink.weak || ownLink.audioOnly || relayPaused);
+  $("weak-link-reduced").hidden = relayPaused;
+  $("weak-link-paused").hidden = !relayPaused;
   tellLink();
 }
 

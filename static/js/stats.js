@@ -89,7 +89,14 @@ export async function summariseCall(call) {
   const group = call.group;
   if (group) {
     // Per publisher (from the m-lines the relay tagged with their id), and the whole connection.
-    for (const peerId of call.peers) media[peerId] = await summarise(group.pc, group.midsOf(peerId));
+    for (const peerId of call.peers) {
+      const layer = group.layers[peerId];
+      media[peerId] = {
+        ...await summarise(group.pc, group.midsOf(peerId)),
+        layer: layer ? layer.layer : null,
+        fullLayer: layer ? layer.full : null,
+      };
+    }
     media.relay = await summarise(group.pc);
   }
   return media;

@@ -53,6 +53,10 @@ export interface MediaSummary {
   framesPerSecond: number | null;
   candidateType: string | null;
   connectionState: string;
+  /** Group mode: the temporal layer the relay sends of this person (0: base, half the frame
+   * rate), and whether that is all they send; null while paused or before the relay says. */
+  layer?: number | null;
+  fullLayer?: boolean | null;
 }
 
 /** Devices chosen in the preview: ids from enumerateDevices(). */

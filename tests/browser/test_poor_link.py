@@ -30,6 +30,9 @@ _words = itertools.count()
 NOTICE_SECONDS = 15
 # Good again: Chromium's estimate climbs back (~40 kbit/s a second), then five good seconds.
 RECOVERY_SECONDS = 30
+# After a limit is lifted: the queue in front of the link drains and the relay tries the full
+# layer within its probe wait (at most 4 s), then keeps it.
+FULL_LAYER_SECONDS = 10
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +112,11 @@ def test_direct_call_on_a_poor_link_keeps_audio_and_says_the_link_is_weak(
         expect(counsellor.get_by_test_id("weak-link-tile")).to_be_hidden()
 
 
-def test_group_member_on_a_poor_link_keeps_audio_and_the_others_keep_full_video(
+def test_group_member_on_a_poor_link_gets_fewer_frames_never_frozen_and_the_others_full_video(
         busy_browser, busy_clip, open_web, tmp_path):
-    """What holds in a group before the relay adapts video per subscriber (docs/relay.md, Poor
-    links): audio first, the weak page says so, the others keep their full frame rate."""
+    """The relay sends the poor page the base temporal layer only (and asks the publishers for
+    no more than that base fits into its link), so its video slows down instead of freezing;
+    the others keep their full frame rate; audio reaches everyone every second."""
     port = int(open_web.url.rsplit(":", 1)[1])
     camera = f"--use-file-for-fake-video-capture={busy_clip}"
     with poor_browser(busy_browser.browser_type, tmp_path, port, [camera]) as (slow, link), \
@@ -131,8 +135,9 @@ def test_group_member_on_a_poor_link_keeps_audio_and_the_others_keep_full_video(
             for page in (counsellor, other, client):
                 wait_for_state(page, lambda s: s["mode"] == "group" and len(
                     set(s["media"]) - {"relay"}) == 2 and all(
-                    m["framesDecoded"] > 10 for m in s["media"].values()),
-                    timeout=30, what="video and audio from both others through the relay")
+                    m["framesDecoded"] > 10 and m.get("fullLayer") for peer, m in
+                    s["media"].items() if peer != "relay"),
+                    timeout=30, what="full video and audio from both others through the relay")
 
             link.limit(400)
             expect(client.get_by_test_id("weak-link-notice")).to_be_visible(
@@ -142,11 +147,17 @@ def test_group_member_on_a_poor_link_keeps_audio_and_the_others_keep_full_video(
                 expect(page.locator(poor_tile).get_by_test_id("weak-link-tile")).to_be_visible()
                 # Their own links are fine: the relay's loss of the poor one's video is not theirs.
                 expect(page.get_by_test_id("weak-link-notice")).to_be_hidden()
-            full_one, full_two, poor = watch([counsellor, other, client], 10)
+            wait_for_state(client, lambda s: all(
+                m["layer"] == 0 for peer, m in s["media"].items() if peer != "relay"),
+                timeout=15, what="the relay sending the poor page the base layer only")
+            full_one, full_two, poor = watch([counsellor, other, client], 15)
             for seen in (full_one, full_two):
                 # The camera's full 15 frames a second, less one for a loaded machine.
                 assert min(seen.median_fps().values()) >= 14, seen.fps
+                assert seen.longest_stall_seconds() <= 2, seen.fps
                 assert seen.audio_gaps() == 0, seen.audio
+            assert min(poor.median_fps().values()) >= 5, poor.fps  # slower, still moving
+            assert poor.longest_stall_seconds() <= 2, poor.fps
             assert poor.audio_gaps() == 0, poor.audio  # the poor page hears both, every second
 
             # Audio only: the relay sends the poor page no video, and it sends none; then again.
@@ -160,5 +171,13 @@ def test_group_member_on_a_poor_link_keeps_audio_and_the_others_keep_full_video(
             wait_for_state(client, lambda s: all(
                 frames > before[peer] for peer, frames in received_frames_of(s).items()),
                 what="video of both others again after audio only")
+
+            # The limit lifted: the full layer again within 5 s of the relay seeing a clean link.
+            link.lift()
+            wait_for_state(client, lambda s: all(
+                m["fullLayer"] for peer, m in s["media"].items() if peer != "relay"),
+                timeout=FULL_LAYER_SECONDS, what="the full layer of both others again")
+            (recovered,) = watch([client], 4)
+            assert min(recovered.median_fps().values()) >= 14, recovered.fps
         finally:
             relay.stop()

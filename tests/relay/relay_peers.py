@@ -18,6 +18,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtp import RtpPacket
 
 from praatbox.relay.config import rtc_configuration
+from praatbox.relay.layers import LayerSettings
 from praatbox.relay.relay import Relay
 
 VIDEO_FPS = 15
@@ -224,8 +225,8 @@ class FakeBrowser:
 class FakeWeb:
     """The web process's side of `/ws-relay`, in memory: routes signals between relay and peers."""
 
-    def __init__(self) -> None:
-        self.relay = Relay(self._from_relay, rtc_configuration([]))
+    def __init__(self, layer_settings: LayerSettings | None = None) -> None:
+        self.relay = Relay(self._from_relay, rtc_configuration([]), layer_settings=layer_settings)
         self.browsers: dict[tuple[str, str], FakeBrowser] = {}
         self.frames: list[dict[str, Any]] = []
         self._tasks: set[asyncio.Task[None]] = set()

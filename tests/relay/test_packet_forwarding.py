@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiortc.rtp import RtpPacket
 from relay_peers import FakeWeb, is_keyframe, wait_until
 
-from praatbox.relay import rtp
+from praatbox.relay import vp8
 from praatbox.relay.aiortc_hooks import SendParameters
 from praatbox.relay.counts import counts
 from praatbox.relay.forwarding import Feed, Outlet
@@ -181,7 +181,7 @@ def _packet(sequence_number: int, payload: bytes = b"\x01") -> RtpPacket:
 def test_an_outlet_keeps_numbering_a_long_stream_across_the_publishers_wrap() -> None:
     outlet, sent = _outlet("audio")
     for number in range(60_000, 130_000):  # more than the 16-bit space, wrapping on the way
-        outlet.forward(_packet(number), False, 0.0)
+        outlet.forward(_packet(number), None, 0.0)
     numbers = [p.sequence_number for p in sent]
     assert len(numbers) == 70_000
     assert all((b - a) % 65536 == 1 for a, b in zip(numbers, numbers[1:], strict=False))
@@ -191,7 +191,7 @@ def test_an_outlet_keeps_numbering_a_long_stream_across_the_publishers_wrap() ->
 def test_an_outlet_drops_what_came_before_its_start_and_keeps_reordered_packets() -> None:
     outlet, sent = _outlet("audio")
     for number in (100, 101, 99, 103, 102):
-        outlet.forward(_packet(number), False, 0.0)
+        outlet.forward(_packet(number), None, 0.0)
     first = sent[0].sequence_number
     assert [(p.sequence_number - first) % 65536 for p in sent] == [0, 1, 3, 2]
     assert [p.payload for p in sent] == [b"\x01"] * 4
@@ -201,7 +201,7 @@ def test_a_video_outlet_starts_at_the_first_packet_of_a_keyframe() -> None:
     outlet, sent = _outlet("video")
     delta, keyframe = b"\x10\x01\x02", b"\x10\x00\x02"  # VP8: S=1 partition 0, then the P bit
     for number, payload in ((1, delta), (2, keyframe), (3, b"\x00\x55"), (4, delta)):
-        outlet.forward(_packet(number, payload), rtp.vp8_starts_keyframe(payload), 0.0)
+        outlet.forward(_packet(number, payload), vp8.describe(payload), 0.0)
     assert [p.payload for p in sent] == [keyframe, b"\x00\x55", delta]
 
 
@@ -212,7 +212,68 @@ def test_a_paused_video_outlet_sends_nothing_and_resumes_at_a_keyframe_in_sequen
                                     (4, delta, True), (5, delta, False), (6, keyframe, False),
                                     (7, delta, False)):
         outlet.pause(paused)  # audio only, then video again
-        outlet.forward(_packet(number, payload), rtp.vp8_starts_keyframe(payload), 0.0)
+        outlet.forward(_packet(number, payload), vp8.describe(payload), 0.0)
     assert [p.payload for p in sent] == [keyframe, delta, keyframe, delta]
     numbers = [p.sequence_number for p in sent]
     assert all((b - a) % 65536 == 1 for a, b in zip(numbers, numbers[1:], strict=False))
+
+
+def _layered(picture_id: int, temporal_id: int, *, keyframe: bool = False, sync: bool = False,
+             start: bool = True) -> bytes:
+    """A VP8 payload as Chromium sends L1T2: picture id, TL0PICIDX and the layer in front."""
+    first = 0x80 | (0x10 if start else 0)
+    return (bytes([first, 0xE0, 0x80 | picture_id >> 8, picture_id & 0xFF, 3,
+                   temporal_id << 6 | (0x20 if sync else 0)])
+            + (b"\x00" if keyframe else b"\x01") + bytes([picture_id & 0xFF]))
+
+
+def test_a_video_outlet_on_the_base_layer_leaves_out_the_upper_one_without_gaps() -> None:
+    outlet, sent = _outlet("video")
+    outlet.want_layer(0)
+    number = 0
+    # Frames of two packets each: a keyframe, then layers 1, 0, 1, 0 ...
+    for picture in range(10):
+        layer = 0 if picture % 2 == 0 else 1
+        for start in (True, False):
+            number += 1
+            payload = _layered(picture, layer, keyframe=picture == 0, start=start)
+            outlet.forward(_packet(number, payload), vp8.describe(payload), 0.0)
+    assert len(sent) == 10, "five base frames of two packets"
+    numbers = [p.sequence_number for p in sent]
+    assert all((b - a) % 65536 == 1 for a, b in zip(numbers, numbers[1:], strict=False))
+    pictures = [vp8.describe(p.payload).picture_id for p in sent]  # type: ignore[union-attr]
+    assert pictures == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4], "picture ids close up too"
+    assert [p.payload[-1] for p in sent][::2] == [0, 2, 4, 6, 8], "the base frames, in order"
+
+
+def test_a_video_outlet_takes_the_upper_layer_again_at_a_layer_sync_frame() -> None:
+    outlet, sent = _outlet("video")
+    outlet.want_layer(0)
+    frames = [(0, 0, True, False), (1, 1, False, False), (2, 0, False, False)]
+    frames += [(3, 1, False, False), (4, 0, False, False), (5, 1, False, True),
+               (6, 0, False, False), (7, 1, False, False)]
+    for number, (picture, layer, keyframe, sync) in enumerate(frames, start=1):
+        if picture == 3:
+            outlet.want_layer(1)  # the link has room again: from the next sync frame on
+        payload = _layered(picture, layer, keyframe=keyframe, sync=sync)
+        outlet.forward(_packet(number, payload), vp8.describe(payload), 0.0)
+    assert [p.payload[-1] for p in sent] == [0, 2, 4, 5, 6, 7]
+    assert [vp8.describe(p.payload).picture_id for p in sent] == [  # type: ignore[union-attr]
+        0, 1, 2, 3, 4, 5]
+    assert outlet.layer == 1
+
+
+def test_a_late_packet_of_a_left_out_layer_still_fills_its_place() -> None:
+    """A retransmission from the publisher arriving after its layer was dropped: later numbers
+    counted it, so it goes out rather than leave a gap the browser would ask for."""
+    outlet, sent = _outlet("video")
+    key, upper_head, upper_tail = (_layered(0, 0, keyframe=True), _layered(1, 1),
+                                   _layered(1, 1, start=False))
+    outlet.forward(_packet(1, key), vp8.describe(key), 0.0)
+    outlet.forward(_packet(2, upper_head), vp8.describe(upper_head), 0.0)
+    outlet.want_layer(0)
+    base = _layered(2, 0)
+    outlet.forward(_packet(4, base), vp8.describe(base), 0.0)  # frame 1's tail (3) still missing
+    outlet.forward(_packet(3, upper_tail), vp8.describe(upper_tail), 0.0)
+    numbers = sorted(p.sequence_number for p in sent)
+    assert numbers == list(range(numbers[0], numbers[0] + 4))

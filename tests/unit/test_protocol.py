@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from praatbox.signaling.protocol import ProtocolError, decode_client_frame
+from praatbox.signaling.protocol import ProtocolError, decode_client_frame, decode_relay_frame
 
 OFFER = {"type": "signal", "to": "abc", "data": {"description": {"type": "offer", "sdp": "v=0"}}}
 
@@ -50,3 +50,22 @@ def test_bad_frames_raise_a_protocol_error_with_a_code(raw, code):
     with pytest.raises(ProtocolError) as caught:
         decode_client_frame(raw)
     assert caught.value.code == code
+
+
+def test_the_relays_video_layers_reach_the_browser_checked_and_nothing_else():
+    frame = decode_relay_frame(json.dumps({
+        "type": "signal", "room": "r" * 20, "to": "abc", "data": {
+            "layers": {"peer1": {"layer": 0, "full": False, "extra": "<b>"}, "peer2": None},
+            "paused": False, "script": "alert(1)"}}))
+    assert frame["data"] == {"layers": {"peer1": {"layer": 0, "full": False}, "peer2": None},
+                             "paused": False}
+
+
+@pytest.mark.parametrize("layers", [
+    [], {"<img>": None}, {"p": {"layer": 9, "full": True}}, {"p": {"layer": True, "full": True}},
+    {"p": {"layer": 0, "full": "yes"}}, {f"p{n}": None for n in range(65)},
+])
+def test_bad_video_layers_from_the_relay_are_refused(layers):
+    with pytest.raises(ProtocolError):
+        decode_relay_frame(json.dumps({"type": "signal", "room": "r" * 20, "to": "abc",
+                                       "data": {"layers": layers, "paused": False}}))
