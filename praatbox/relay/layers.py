@@ -39,11 +39,11 @@ class LayerSettings:
     # An estimate with room for more must hold this long before stepping up.
     up_hold_s: float = 1.0
     # Clean this long before the next layer is tried beyond the estimate.
-    clean_before_probe_s: float = 2.0
+    clean_before_probe_s: float = 1.0
     # A tried layer is kept this long unless loss says otherwise.
     probe_grace_s: float = 3.0
     first_probe_wait_s: float = 2.0
-    longest_probe_wait_s: float = 4.0
+    longest_probe_wait_s: float = 3.0
     # Per picture: below this estimate, video to this subscriber pauses.
     video_floor_bps: int = 30_000
     pause_after_s: float = 2.0

@@ -30,9 +30,9 @@ _words = itertools.count()
 NOTICE_SECONDS = 15
 # Good again: Chromium's estimate climbs back (~40 kbit/s a second), then five good seconds.
 RECOVERY_SECONDS = 30
-# After a limit is lifted: the queue in front of the link drains and the relay tries the full
-# layer within its probe wait (at most 4 s), then keeps it.
-FULL_LAYER_SECONDS = 10
+# After a limit is lifted the relay tries the full layer within its probe wait (a clean second,
+# then at most 3 s since the last try), then keeps it.
+FULL_LAYER_SECONDS = 5
 
 
 @pytest.fixture(scope="module")
