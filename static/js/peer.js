@@ -3,6 +3,34 @@
 
 import { ConnectionWatch } from "./connection-watch.js";
 
+// The next connection's DTLS certificate, made before anyone waits for it: the first one also
+// starts the browser's WebRTC machinery (30-40 ms before an offer, more on a busy phone). Each
+// certificate is taken by one connection only, so every connection keeps a key of its own.
+/** @type {RTCCertificate | null} */
+let spareCertificate = null;
+/** The browsers' own default key for a connection's certificate. @type {EcKeyGenParams} */
+const CERTIFICATE_KEY = { name: "ECDSA", namedCurve: "P-256" };
+
+/** Make the next connection's certificate now (the page calls this while the preview runs). */
+export function prepareCertificate() {
+  if (!window.RTCPeerConnection || !RTCPeerConnection.generateCertificate) return;
+  RTCPeerConnection.generateCertificate(CERTIFICATE_KEY).then(
+    (certificate) => {
+      spareCertificate = certificate;
+    },
+    () => {}, // the connection makes its own then, as it always did
+  );
+}
+
+/** @returns {RTCCertificate[] | undefined} the spare certificate, if one is ready and valid */
+function takeCertificate() {
+  const certificate = spareCertificate;
+  spareCertificate = null;
+  if (!certificate) return undefined;
+  prepareCertificate();
+  return certificate.expires > Date.now() ? [certificate] : undefined;
+}
+
 export class PeerLink {
   /**
    * @param {{peerId: string, polite: boolean, iceServers: RTCIceServer[],
@@ -22,6 +50,7 @@ export class PeerLink {
     const pc = new RTCPeerConnection({
       iceServers: options.iceServers,
       iceTransportPolicy: options.iceTransportPolicy || "all",
+      certificates: takeCertificate(),
     });
     this.pc = pc;
     /** @type {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} */

@@ -13,7 +13,7 @@ import { freshIceServers } from "./ice-credentials.js";
 import { initInvite } from "./invite.js";
 import { LinkQuality, videoCap } from "./link-quality.js";
 import { ModeratorControls } from "./moderation.js";
-import { PeerLink } from "./peer.js";
+import { PeerLink, prepareCertificate } from "./peer.js";
 import { initScreenShare } from "./screenshare.js";
 import { SecurityStatus, securityState } from "./security-status.js";
 import { Signaling } from "./signaling.js";
@@ -766,6 +766,7 @@ function syncToggle(id, kind, offLabel, onLabel) {
 // Marks (`praatbox:*`) time the steps of a join for bench/join_time.py (docs/signaling.md).
 async function main() {
   performance.mark("praatbox:room-script");
+  prepareCertificate(); // while the preview runs
   wireControls();
   const entry = {
     preview: {
