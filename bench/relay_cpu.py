@@ -84,6 +84,8 @@ CASES = [
     Case("4person_e2ee", 4, 0, False, e2ee=True),
     Case("4person_opus_e2ee", 4, 0, True, e2ee=True),
 ]
+# Our relay with video adaptation switched off, measured beside the default when asked.
+ADAPT_OFF = "ours_adapt_off"
 # Each E2EE case beside the same room in the clear, as a ratio printed in the same run.
 E2EE_GOAL_RATIO = 1.10
 
@@ -245,9 +247,9 @@ class Server(Protocol):
 class OurRelay:
     """`python -m praatbox.relay` in its own process, driven through a stand-in /ws-relay."""
 
-    name = "ours"
-
-    def __init__(self) -> None:
+    def __init__(self, name: str = "ours", env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self._env = env or {}
         self.clients: dict[str, Client] = {}
         self.connected: asyncio.Queue[Any] = asyncio.Queue()
         self.process: asyncio.subprocess.Process | None = None
@@ -265,7 +267,8 @@ class OurRelay:
             port = server.sockets[0].getsockname()[1]
             env = dict(os.environ, PRAATBOX_RELAY_URL=f"http://127.0.0.1:{port}",
                        PRAATBOX_SECRET_KEY=SECRET, PRAATBOX_RELAY_HOST_IPS="127.0.0.1",
-                       PRAATBOX_TURN_ALLOWED_PEERS="127.0.0.0/8", PRAATBOX_LOG_LEVEL="WARNING")
+                       PRAATBOX_TURN_ALLOWED_PEERS="127.0.0.0/8", PRAATBOX_LOG_LEVEL="WARNING",
+                       **self._env)
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "praatbox.relay", env=env
             )
@@ -518,7 +521,17 @@ async def janus_if_possible(workdir: Path, wanted: bool) -> AsyncIterator[JanusS
         yield JanusServer(process)
 
 
-async def run(cases: list[Case], seconds: float, with_janus: bool) -> None:
+def report_adaptation(by_case: dict[str, dict[str, Result]]) -> None:
+    """Our relay adapting video per subscriber (the default) over the same relay with
+    PRAATBOX_RELAY_ADAPT_VIDEO=0: what reading every packet's VP8 layer, renumbering and the
+    half-second choice cost when every link is good."""
+    for name, results in by_case.items():
+        if "ours" in results and ADAPT_OFF in results:
+            ratio = results["ours"].server_pct / results[ADAPT_OFF].server_pct
+            print(f"{name}_relay_cpu_ratio_adapting_over_not: {ratio:.2f}")
+
+
+async def run(cases: list[Case], seconds: float, with_janus: bool, adapt_off: bool) -> None:
     video, audio = encode_video(), encode_audio()
     media = Media(video, audio)
     sealed = media.encrypted()
@@ -526,17 +539,20 @@ async def run(cases: list[Case], seconds: float, with_janus: bool) -> None:
     print(f"video: {WIDTH}x{HEIGHT} {FPS} fps VP8, {kbps:.0f} kbit/s, 1 keyframe in {len(video)}")
     print(f"seconds_per_case: {seconds:g}")
     with tempfile.TemporaryDirectory(prefix="bench-janus-") as workdir:
-        async with (
-            OurRelay().running() as ours,
-            janus_if_possible(Path(workdir), with_janus) as janus,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            ours = await stack.enter_async_context(OurRelay().running())
+            janus = await stack.enter_async_context(janus_if_possible(Path(workdir), with_janus))
             servers: list[Server] = [ours] + ([janus] if janus else [])
+            if adapt_off:
+                servers.append(await stack.enter_async_context(OurRelay(
+                    ADAPT_OFF, {"PRAATBOX_RELAY_ADAPT_VIDEO": "0"}).running()))
             by_case: dict[str, dict[str, Result]] = {}
             for index, case in enumerate(cases):
                 order = servers if index % 2 == 0 else servers[::-1]
                 by_case[case.name] = await run_case(
                     case, order, sealed if case.e2ee else media, seconds)
     report_e2ee(by_case)
+    report_adaptation(by_case)
     if HEADLINE_CASE in by_case:
         print(report_goals(by_case))
 
@@ -545,13 +561,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per case")
     parser.add_argument("--no-janus", action="store_true", help="measure our relay only")
+    parser.add_argument("--adapt-off-too", action="store_true",
+                        help="also measure our relay with PRAATBOX_RELAY_ADAPT_VIDEO=0")
     parser.add_argument("--cases", nargs="+", choices=[c.name for c in CASES],
                         default=[c.name for c in CASES], help="room shapes to run")
     args = parser.parse_args()
     cases = [c for c in CASES if c.name in args.cases]
     install_pass_through()
     use_host_addresses(("127.0.0.1",))
-    asyncio.run(run(cases, args.seconds, not args.no_janus))
+    asyncio.run(run(cases, args.seconds, not args.no_janus, args.adapt_off_too))
 
 
 if __name__ == "__main__":
