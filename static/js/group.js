@@ -75,6 +75,8 @@ export class GroupSession {
     this.onVideoPaused = onVideoPaused;
     /** @type {VideoLayers} */
     this.layers = {};
+    /** @type {number | null} our video's cap while our link is weak (bits/s) */
+    this.videoLimit = null;
     this.encryption = encryption;
     this.lostUfrag = lostUfrag;
     /** The connection to the relay, exposed for getStats. */
@@ -230,7 +232,17 @@ export class GroupSession {
     }
   }
 
-  /** Cap our video's bitrate and send it in temporal layers (once per sender). */
+  /**
+   * Send our video at most this fast while our own link is weak (null: the group cap again),
+   * so that our audio and the feedback about what we receive still get through.
+   * @param {number | null} maxBitrate bits/s
+   */
+  limitVideo(maxBitrate) {
+    this.videoLimit = maxBitrate === null ? null : Math.min(maxBitrate, VIDEO_MAX_BITRATE_BPS);
+    return this.capVideoBitrate();
+  }
+
+  /** Cap our video's bitrate and send it in temporal layers. */
   async capVideoBitrate() {
     const sender = this.publishingTransceivers().video?.sender;
     if (!sender || !sender.track) return;
@@ -238,8 +250,9 @@ export class GroupSession {
     if (!parameters.encodings || parameters.encodings.length === 0) parameters.encodings = [{}];
     const encoding = /** @type {RTCRtpEncodingParameters & {scalabilityMode?: string}} */ (
       parameters.encodings[0]);
-    if (encoding.maxBitrate === VIDEO_MAX_BITRATE_BPS) return;
-    encoding.maxBitrate = VIDEO_MAX_BITRATE_BPS;
+    const maxBitrate = this.videoLimit === null ? VIDEO_MAX_BITRATE_BPS : this.videoLimit;
+    if (encoding.maxBitrate === maxBitrate) return;
+    encoding.maxBitrate = maxBitrate;
     encoding.scalabilityMode = SCALABILITY_MODE;
     try {
       await sender.setParameters(parameters);

@@ -448,6 +448,7 @@ function linkChanged(weak, sendEstimate) {
 function capDirectVideo(sendEstimate) {
   const maxBitrate = sendEstimate === null ? null : videoCap(sendEstimate);
   for (const link of state.links.values()) link.limitVideo({ maxBitrate }).catch((error) => console.warn(error));
+  if (state.group) state.group.limitVideo(maxBitrate).catch((error) => console.warn(error));
 }
 
 function showOwnLink() {
