@@ -84,6 +84,16 @@ class SubscriberLink:
         self._next_probe = 0.0
         self._probe_wait = settings.first_probe_wait_s
 
+    @property
+    def paused(self) -> bool:
+        """No video goes to this subscriber: its link cannot carry it."""
+        return self.layer is None
+
+    @property
+    def reduced(self) -> bool:
+        """This subscriber gets fewer temporal layers than its publishers send."""
+        return self.layer is not None and self.layer < self._top
+
     def estimate(self, bitrate_bps: float, now: float) -> None:
         """The subscriber's receiver estimate (REMB) for everything the relay sends it. It falls
         only when the browser sees its link overused; it climbs slowly (a few percent a second)

@@ -41,6 +41,13 @@ class RelayCollector(Collector):
         yield GaugeMetricFamily("praatbox_relay_published_streams",
                                 "Audio and video tracks received from publishers.",
                                 value=sum(s.published_streams for s in sessions))
+        links = [s.link for s in sessions if s.link is not None]
+        yield GaugeMetricFamily("praatbox_relay_video_reduced_subscribers",
+                                "Browsers getting only the base video layer: their link is weak.",
+                                value=sum(link.reduced for link in links))
+        yield GaugeMetricFamily("praatbox_relay_video_paused_subscribers",
+                                "Browsers getting no video: their link cannot carry it.",
+                                value=sum(link.paused for link in links))
         yield CounterMetricFamily("praatbox_relay_forwarded_frames",
                                   "Media frames handed to subscribers.",
                                   value=self.totals.forwarded_frames)

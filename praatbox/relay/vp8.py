@@ -72,12 +72,6 @@ def describe(payload: bytes) -> Descriptor | None:
     return Descriptor(starts_frame, keyframe, picture_id, picture_id_at, temporal_id, layer_sync)
 
 
-def starts_keyframe(payload: bytes) -> bool:
-    """Tell whether an RTP VP8 payload begins a keyframe."""
-    descriptor = describe(payload)
-    return descriptor is not None and descriptor.keyframe
-
-
 def with_picture_id(payload: bytes, descriptor: Descriptor, picture_id: int) -> bytes:
     """The payload with another 15-bit picture id (the M bit stays set)."""
     at = descriptor.picture_id_at

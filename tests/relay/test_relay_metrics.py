@@ -10,6 +10,7 @@ from relay_peers import FakeWeb, wait_until
 from praatbox.metrics_server import start_metrics_server
 from praatbox.relay.config import load_config
 from praatbox.relay.counts import counts
+from praatbox.relay.layers import LayerSettings
 from praatbox.relay.metrics import RelayState, relay_registry
 from tests.live import free_port, start_relay
 from tests.turn.test_turn_metrics import get
@@ -49,7 +50,7 @@ def test_metrics_follow_a_room_and_count_frames() -> None:
 
     async def scenario() -> dict[str, float]:
         assert get(base + "/healthz")[0] == 503  # no web connection yet
-        web = FakeWeb()
+        web = FakeWeb(LayerSettings())
         state.relay = web.relay
         try:
             assert get(base + "/healthz")[0] == 200
@@ -67,6 +68,9 @@ def test_metrics_follow_a_room_and_count_frames() -> None:
             assert during["praatbox_relay_rooms"] == 1
             assert during["praatbox_relay_peer_connections"] == 2
             assert during["praatbox_relay_published_streams"] == 4
+            # Two browsers on loopback: nobody's video reduced or paused.
+            assert during["praatbox_relay_video_reduced_subscribers"] == 0
+            assert during["praatbox_relay_video_paused_subscribers"] == 0
             assert (during["praatbox_relay_forwarded_frames_total"]
                     > before["praatbox_relay_forwarded_frames_total"])
             # A newcomer needs a keyframe the publishers only send when asked.
