@@ -107,18 +107,24 @@ def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def _layer_settings(environ: Mapping[str, str]) -> LayerSettings | None:
-    """PRAATBOX_RELAY_ADAPT_VIDEO=0 turns adaptation off; the floors are in kbit/s."""
+    """PRAATBOX_RELAY_ADAPT_VIDEO=0 turns adaptation off; the rates are in kbit/s."""
     if environ.get("PRAATBOX_RELAY_ADAPT_VIDEO", "1") == "0":
         return None
     defaults = LayerSettings()
-    video_floor = int(environ.get("PRAATBOX_RELAY_VIDEO_FLOOR_KBPS")
-                      or defaults.video_floor_bps // 1000)
-    publish_floor = int(environ.get("PRAATBOX_RELAY_PUBLISH_FLOOR_KBPS")
-                        or defaults.publish_floor_bps // 1000)
-    if video_floor < 0 or publish_floor < 0:
-        raise ValueError("the relay's video floors must be 0 kbit/s or more")
-    return LayerSettings(video_floor_bps=video_floor * 1000,
-                         publish_floor_bps=publish_floor * 1000)
+
+    def kbit_per_second(name: str, default_bps: int) -> int:
+        value = int(environ.get(name) or default_bps // 1000)
+        if value < 0:
+            raise ValueError(f"{name} must be 0 kbit/s or more")
+        return value * 1000
+
+    return LayerSettings(
+        video_floor_bps=kbit_per_second("PRAATBOX_RELAY_VIDEO_FLOOR_KBPS",
+                                        defaults.video_floor_bps),
+        publish_floor_bps=kbit_per_second("PRAATBOX_RELAY_PUBLISH_FLOOR_KBPS",
+                                          defaults.publish_floor_bps),
+        retransmit_max_bps=kbit_per_second("PRAATBOX_RELAY_RETRANSMIT_MAX_KBPS",
+                                           defaults.retransmit_max_bps))
 
 
 def load_config(environ: Mapping[str, str]) -> RelayConfig:

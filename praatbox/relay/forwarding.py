@@ -31,6 +31,10 @@ logger = logging.getLogger(__name__)
 # video, more than a round trip; older requests are not answered (the browser then asks for
 # a keyframe). The same depth as aiortc's own senders.
 HISTORY_PACKETS = 128
+# A packet is sent again at most this often, however often it is asked for: a browser repeats
+# its NACK every round trip, which on a short path is far less than the time a copy needs to
+# get through a queue.
+RETRANSMIT_SPACING_S = 0.1
 # At most one keyframe request per publisher per interval: every subscriber's PLI and every
 # newcomer waiting for a keyframe lands here, and each keyframe costs the publisher several
 # times a delta frame.
@@ -201,12 +205,13 @@ class Outlet:
         self._last_sent_at = 0.0
         self._anchored_at = -math.inf
         self._history: list[bytes | None] = [None] * HISTORY_PACKETS
+        self._sent_at = [0.0] * HISTORY_PACKETS  # wall-clock time
+        self._resent_at = [-math.inf] * HISTORY_PACKETS
         self._packets = 0
         self._octets = 0
         self._paused = False
-        # The highest temporal layer sent, and the one wanted (taken at a frame that allows it).
+        # The highest temporal layer sent (the link's choice is taken at a frame that allows it).
         self._layer = ALL_LAYERS
-        self._wanted_layer = ALL_LAYERS
 
     @property
     def feed(self) -> Feed | None:
@@ -241,12 +246,6 @@ class Outlet:
             self._source = -1
         self._paused = paused
 
-    def want_layer(self, layer: int) -> None:
-        """Carry temporal layers up to `layer`: fewer from the next frame on, more from the next
-        frame that may be switched to (no keyframe is asked for: on the weak link this is for,
-        one would fill the queue and cost more than the layer)."""
-        self._wanted_layer = layer
-
     def stop(self) -> None:
         self.detach()
         self.track.stop()
@@ -267,11 +266,22 @@ class Outlet:
 
     def retransmit(self, sequence_number: int) -> None:
         """Answer a NACK from the history, on the RTX stream when one was negotiated; not while
-        paused (the link is left to audio)."""
-        packet = self._history[sequence_number % HISTORY_PACKETS]
+        paused (the link is left to audio), and not twice within RETRANSMIT_SPACING_S."""
+        slot = sequence_number % HISTORY_PACKETS
+        packet = self._history[slot]
         if (packet is None or self._write is None or self._params is None or self._paused
                 or rtp.sequence_number_of(packet) != sequence_number):
             return
+        now = time.monotonic()
+        if self.link is not None and math.isinf(self._resent_at[slot]):
+            # Packets carry wall-clock send times (abs-send-time); the link keeps monotonic ones.
+            self.link.lost(self._sent_at[slot] - time.time() + now, now)
+        if now - self._resent_at[slot] < RETRANSMIT_SPACING_S:
+            return
+        if self.link is not None and not self.link.may_retransmit(len(packet), now):
+            self._resent_at[slot] = now - RETRANSMIT_SPACING_S  # reported lost once; may go later
+            return
+        self._resent_at[slot] = now
         params = self._params
         if params.rtx_payload_type is not None:
             packet = rtp.rtx_packet(packet, params.rtx_payload_type, self._next_rtx_sequence,
@@ -353,13 +363,25 @@ class Outlet:
                                                 extensions.audio_level)
         data = rtp.pack_packet(packet.marker, params.payload_type, sequence, timestamp,
                                params.ssrc, rtp.extension_block(elements), payload)
-        self._history[sequence % HISTORY_PACKETS] = data
+        slot = sequence % HISTORY_PACKETS
+        self._history[slot] = data
+        self._sent_at[slot] = now
+        self._resent_at[slot] = -math.inf
         if newest:
             self._last_timestamp = timestamp
             self._last_sent_at = now
         if self._write(data):
             self._packets += 1
             self._octets += len(payload)
+
+    @property
+    def _wanted_layer(self) -> int:
+        """The subscriber's link's choice: fewer layers from the next frame on, more from the
+        next frame that may be switched to (no keyframe is asked for: on the weak link this is
+        for, one would fill the queue and cost more than the layer). Every layer without
+        adaptation; a paused link sends nothing anyway."""
+        link = self.link
+        return ALL_LAYERS if link is None or link.layer is None else link.layer
 
     def _switch_layer(self, descriptor: vp8.Descriptor) -> None:
         """At the start of a frame: fewer layers at once; more at a keyframe, or at a frame of

@@ -133,11 +133,13 @@ class Room:
         for session in self.sessions.values():
             for feed in session.feeds.values():
                 feed.sample_rates(now)
-        for session in list(self.sessions.values()):
-            await session.adapt(now)
-        for publisher in self.sessions.values():
+        for session in self.sessions.values():
+            session.adapt(now)
+        for publisher in list(self.sessions.values()):
+            limit = self._publish_limit(publisher) if publisher.publish_cap is not None else None
             if publisher.publish_cap is not None:
-                publisher.publish_cap.set(self._publish_limit(publisher))
+                publisher.publish_cap.set(limit)
+            await publisher.tell_layers(held=limit is not None)
 
     def _publish_limit(self, publisher: PeerSession) -> int | None:
         """The most `publisher` may send for everyone's base layer to fit (None: no limit)."""

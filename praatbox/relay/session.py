@@ -24,7 +24,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from .aiortc_hooks import RembCap, label_sender
 from .forwarding import Feed, Outlet
-from .layers import ALL_LAYERS, LayerSettings, SubscriberLink
+from .layers import LayerSettings, SubscriberLink
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,8 @@ class PeerSession:
 
     def pause_video(self, paused: bool) -> None:
         """Send this browser no video (it chose audio only), or send it again."""
+        if self._video_paused and not paused and self.link is not None:
+            self.link.resume()
         self._video_paused = paused
         self._apply_video_off()
 
@@ -144,13 +146,13 @@ class PeerSession:
         return [(slot.publisher, slot.outlet.feed) for slot in self._video_slots()
                 if slot.publisher is not None and slot.outlet.feed is not None]
 
-    async def adapt(self, now: float) -> None:
-        """Choose the video layer this browser's link carries, apply it, and tell the browser
-        what it gets (only when that changed)."""
-        if self.link is None:
+    def adapt(self, now: float) -> None:
+        """Choose the video layer this browser's link carries, and apply it; not while it
+        chose audio only (no video, no feedback to judge its link by: a try would always
+        look clean). Publishers stay held for it meanwhile: its video comes back whole."""
+        if self.link is None or self._video_paused:
             return
-        pictures = self.pictures()
-        feeds = [feed for _, feed in pictures]
+        feeds = [feed for _, feed in self.pictures()]
         top = max((feed.top_layer for feed in feeds), default=0)
         needs = [sum(feed.needs(layer) for feed in feeds) for layer in range(top + 1)]
         was_off = self._video_off
@@ -158,17 +160,23 @@ class PeerSession:
         layer = self.link.choose(now, needs, len(feeds))
         if layer != before:
             logger.debug("video layer %s -> %s (estimate allows %.0f kbit/s, layers need %s, "
-                        "%.0f %% lost)", before, layer, self.link.budget_bps / 1000,
-                        "/".join(f"{need / 1000:.0f}" for need in needs),
-                        self.link.recent_loss * 100)
+                         "%.0f %% lost)", before, layer, self.link.budget_bps / 1000,
+                         "/".join(f"{need / 1000:.0f}" for need in needs),
+                         self.link.recent_loss * 100)
         if self._video_off != was_off:
             self._apply_video_off()
-        for slot in self._video_slots():
-            slot.outlet.want_layer(ALL_LAYERS if layer is None else layer)
-        told = {"paused": layer is None, "layers": {
+
+    async def tell_layers(self, held: bool) -> None:
+        """Tell this browser what it gets of each publisher's video, and whether its own video
+        is held back for someone else's link (its send estimate then says nothing about its
+        own link); only when that changed."""
+        if self.link is None:
+            return
+        layer = self.link.layer
+        told = {"paused": layer is None, "held": held, "layers": {
             publisher: None if layer is None else {
                 "layer": min(layer, feed.top_layer), "full": layer >= feed.top_layer}
-            for publisher, feed in pictures}}
+            for publisher, feed in self.pictures()}}
         if told != self._told_layers and self.pc.connectionState == "connected":
             self._told_layers = told
             await self._send_signal(told)

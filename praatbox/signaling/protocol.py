@@ -266,7 +266,8 @@ def _video_layers(data: Message) -> Message:
                 or not isinstance(full, bool)):
             raise ProtocolError("bad-field", "a layer is a number 0-3 and whether it is full")
         checked[peer] = {"layer": layer, "full": full}
-    return {"layers": checked, "paused": data.get("paused") is True}
+    return {"layers": checked, "paused": data.get("paused") is True,
+            "held": data.get("held") is True}
 
 
 def _relay_signal(frame: Message) -> Message:

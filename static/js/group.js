@@ -30,7 +30,7 @@ const SCALABILITY_MODE = "L1T2";
 /**
  * @typedef {{description: RTCSessionDescriptionInit} | {candidate: RTCIceCandidateInit}
  *   | {error: {code: string, message: string}}
- *   | {layers: VideoLayers, paused: boolean}} RelaySignal
+ *   | {layers: VideoLayers, paused: boolean, held: boolean}} RelaySignal
  */
 
 export class GroupSession {
@@ -75,6 +75,8 @@ export class GroupSession {
     this.onVideoPaused = onVideoPaused;
     /** @type {VideoLayers} */
     this.layers = {};
+    /** The relay holds our video back for someone else's link: our send estimate is its ask. */
+    this.held = false;
     /** @type {number | null} our video's cap while our link is weak (bits/s) */
     this.videoLimit = null;
     this.encryption = encryption;
@@ -154,6 +156,7 @@ export class GroupSession {
       this.onError(data.error);
     } else if ("layers" in data) {
       this.layers = data.layers;
+      this.held = data.held === true;
       this.onVideoPaused(data.paused);
     }
   }

@@ -112,15 +112,19 @@ export class LinkVerdict {
 /**
  * Sample this page's connections every second; call `onChange(weak, sendEstimate)` when the
  * verdict changes, and `onWeakSample(sendEstimate)` on every other reading while weak (to adjust a cap).
+ * While `estimateHeld()` (the relay asks our browser to send less, for someone else's link) the
+ * send estimate is that ask, not our link's: loss alone judges it then.
  */
 export class LinkQuality {
   /**
    * @param {{connections: () => RTCPeerConnection[],
    *          onChange: (weak: boolean, sendEstimate: number | null) => void,
-   *          onWeakSample: (sendEstimate: number | null) => void}} options
+   *          onWeakSample: (sendEstimate: number | null) => void,
+   *          estimateHeld: () => boolean}} options
    */
-  constructor({ connections, onChange, onWeakSample }) {
+  constructor({ connections, onChange, onWeakSample, estimateHeld }) {
     this.connections = connections;
+    this.estimateHeld = estimateHeld;
     this.onChange = onChange;
     this.onWeakSample = onWeakSample;
     this.verdict = new LinkVerdict();
@@ -141,7 +145,8 @@ export class LinkQuality {
     /** @type {LinkSample["streams"]} */
     const streams = new Map();
     samples.forEach((s, index) => s.streams.forEach((counts, id) => streams.set(`${index}:${id}`, counts)));
-    const sum = { sendEstimate: estimates.length ? Math.min(...estimates) : null, streams };
+    const held = this.estimateHeld();
+    const sum = { sendEstimate: estimates.length && !held ? Math.min(...estimates) : null, streams };
     if (this.verdict.update(sum)) this.onChange(this.verdict.weak, sum.sendEstimate);
     else if (this.verdict.weak) this.onWeakSample(sum.sendEstimate);
   }

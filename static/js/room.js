@@ -799,6 +799,7 @@ async function main() {
     connections: () => [...[...state.links.values()].map((link) => link.pc), ...(state.group ? [state.group.pc] : [])],
     onChange: linkChanged,
     onWeakSample: (sendEstimate) => capDirectVideo(sendEstimate),
+    estimateHeld: () => Boolean(state.group && state.group.held),
   });
   window.setInterval(refreshSecurityStatus, STATUS_INTERVAL_MS);
 }

@@ -58,8 +58,11 @@ class PoorLink:
         self.inside("tc", "qdisc", "replace", "dev", POOR_DEVICE, "root", *shape)
 
     def lift(self) -> None:
-        _run("tc", "qdisc", "del", "dev", TEST_DEVICE, "root")
-        self.inside("tc", "qdisc", "del", "dev", POOR_DEVICE, "root")
+        """Open the link up as a better network would: changed in place, what is queued goes
+        on (deleting the queue would drop it all at once, which no real network does)."""
+        shape = ["tbf", "rate", "1gbit", "burst", "1mbit", "latency", "100ms"]
+        _run("tc", "qdisc", "change", "dev", TEST_DEVICE, "root", *shape)
+        self.inside("tc", "qdisc", "change", "dev", POOR_DEVICE, "root", *shape)
 
 
 def _connect(pid: int) -> PoorLink:

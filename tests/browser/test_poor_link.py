@@ -30,10 +30,14 @@ _words = itertools.count()
 NOTICE_SECONDS = 15
 # Good again: Chromium's estimate climbs back (~40 kbit/s a second), then five good seconds.
 RECOVERY_SECONDS = 30
-# The longest a remote's picture stands still on the poor page once the relay has adapted.
-MAX_STALL_SECONDS = 4
-# A narrowed link's first seconds: lost packets, then a keyframe through the narrow link.
-SETTLE_SECONDS = 3
+# A call running for a few seconds: the browsers have estimated their links (Chromium's first
+# estimate takes up to 5 s).
+RUNNING_FRAMES = 75
+# The longest any remote's picture may stand still on any page, the narrowing included.
+MAX_STALL_SECONDS = 2
+# How long every page is watched from the moment the link narrows: the notice appears and the
+# relay adapts within it.
+WATCH_SECONDS = 18
 # After a limit is lifted the relay tries the full layer within its probe wait (a clean second,
 # then at most 3 s since the last try), then keeps it.
 FULL_LAYER_SECONDS = 5
@@ -139,35 +143,32 @@ def test_group_member_on_a_poor_link_gets_fewer_frames_never_frozen_and_the_othe
             for page in (counsellor, other, client):
                 wait_for_state(page, lambda s: s["mode"] == "group" and len(
                     set(s["media"]) - {"relay"}) == 2 and all(
-                    m["framesDecoded"] > 10 and m.get("fullLayer") for peer, m in
+                    m["framesDecoded"] > RUNNING_FRAMES and m.get("fullLayer") for peer, m in
                     s["media"].items() if peer != "relay"),
-                    timeout=30, what="full video and audio from both others through the relay")
+                    timeout=30, what="a running call: full video of both others via the relay")
 
             link.limit(400)
-            expect(client.get_by_test_id("weak-link-notice")).to_be_visible(
-                timeout=NOTICE_SECONDS * 1000)
+            # Every page, every second, from the moment the link narrows.
+            full_one, full_two, poor = watch([counsellor, other, client], WATCH_SECONDS)
+            for seen in (full_one, full_two):
+                # The camera's full 15 frames a second, less one for a loaded machine.
+                assert min(seen.median_fps().values()) >= 14, seen.fps
+                assert seen.longest_stall_seconds() <= MAX_STALL_SECONDS, seen.fps
+                assert seen.audio_gaps() == 0, seen.audio
+            assert min(poor.median_fps().values()) >= 5, poor.fps  # slower, still moving
+            assert poor.longest_stall_seconds() <= MAX_STALL_SECONDS, poor.fps
+            assert poor.audio_gaps() == 0, poor.audio  # the poor page hears both, every second
+            # Meanwhile the page said so, and the others see it on that tile.
+            expect(client.get_by_test_id("weak-link-notice")).to_be_visible()
             poor_tile = f'.tile[data-peer="{state(client)["self"]}"]'
             for page in (counsellor, other):
                 expect(page.locator(poor_tile).get_by_test_id("weak-link-tile")).to_be_visible()
-                # Their own links are fine: the relay's loss of the poor one's video is not theirs.
+                # Their own links are fine: being held back for the poor one's link is not
+                # theirs being weak, nor is the relay's loss of the poor one's video.
                 expect(page.get_by_test_id("weak-link-notice")).to_be_hidden()
             wait_for_state(client, lambda s: all(
                 m["layer"] == 0 for peer, m in s["media"].items() if peer != "relay"),
                 timeout=15, what="the relay sending the poor page the base layer only")
-            # The moment the link narrows, what was on its way is lost and each picture waits
-            # for a keyframe: a few seconds (docs/relay.md). From then on:
-            client.wait_for_timeout(SETTLE_SECONDS * 1000)
-            full_one, full_two, poor = watch([counsellor, other, client], 15)
-            for seen in (full_one, full_two):
-                # The camera's full 15 frames a second, less one for a loaded machine.
-                assert min(seen.median_fps().values()) >= 14, seen.fps
-                assert seen.longest_stall_seconds() <= 2, seen.fps
-                assert seen.audio_gaps() == 0, seen.audio
-            assert min(poor.median_fps().values()) >= 5, poor.fps  # slower, still moving
-            # A failed try of the full layer can cost the base a keyframe: a stall of up to
-            # MAX_STALL_SECONDS here (the goal is 2 s; docs/relay.md, Poor links).
-            assert poor.longest_stall_seconds() <= MAX_STALL_SECONDS, poor.fps
-            assert poor.audio_gaps() == 0, poor.audio  # the poor page hears both, every second
 
             # Audio only: the relay sends the poor page no video, and it sends none; then again.
             client.get_by_test_id("audio-only").click()

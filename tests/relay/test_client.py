@@ -47,6 +47,18 @@ def test_config_reads_the_environment() -> None:
         load_config({"PRAATBOX_RELAY_URL": "ftp://x"})
 
 
+def test_config_reads_how_video_adapts_to_links() -> None:
+    settings = load_config({"PRAATBOX_RELAY_VIDEO_FLOOR_KBPS": "40",
+                            "PRAATBOX_RELAY_PUBLISH_FLOOR_KBPS": "200",
+                            "PRAATBOX_RELAY_RETRANSMIT_MAX_KBPS": "500"}).layer_settings
+    assert settings is not None
+    assert (settings.video_floor_bps, settings.publish_floor_bps,
+            settings.retransmit_max_bps) == (40_000, 200_000, 500_000)
+    assert load_config({"PRAATBOX_RELAY_ADAPT_VIDEO": "0"}).layer_settings is None
+    with pytest.raises(ValueError, match="PRAATBOX_RELAY_RETRANSMIT_MAX_KBPS"):
+        load_config({"PRAATBOX_RELAY_RETRANSMIT_MAX_KBPS": "-1"})
+
+
 def test_config_reads_the_turn_servers_peer_policy() -> None:
     metadata, loopback = ("169.254.169.254", 80), ("127.0.0.1", 5000)
     default = load_config({}).peer_policy()

@@ -3,6 +3,7 @@ lost packets back from the relay's history, and its keyframe requests reach the 
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from aiortc.rtp import RtpPacket
@@ -11,7 +12,8 @@ from relay_peers import FakeWeb, is_keyframe, wait_until
 from praatbox.relay import vp8
 from praatbox.relay.aiortc_hooks import SendParameters
 from praatbox.relay.counts import counts
-from praatbox.relay.forwarding import Feed, Outlet
+from praatbox.relay.forwarding import RETRANSMIT_SPACING_S, Feed, Outlet
+from praatbox.relay.layers import RETRANSMIT_BURST_S, LayerSettings, SubscriberLink
 
 PEERS = ["alice", "bob", "carol"]
 
@@ -110,6 +112,43 @@ def test_a_nacked_packet_comes_back_from_the_relay_history_on_the_rtx_stream() -
             assert counts.retransmitted_packets == retransmitted + 1
 
     asyncio.run(scenario())
+
+
+def _forward_frames(outlet: Outlet, frames: int) -> None:
+    """A keyframe, then base-layer frames: one packet of ~1 KB each."""
+    for number in range(1, frames + 1):
+        payload = _layered(number, 0, keyframe=number == 1) + bytes(1000)
+        outlet.forward(_packet(number, payload), vp8.describe(payload), time.time())
+
+
+def test_a_packet_asked_for_again_and_again_is_sent_again_once_per_interval() -> None:
+    """A browser repeats its NACK every round trip (or a malicious one floods them): answering
+    each would fill a lossy link with copies, or make the relay an amplifier."""
+    outlet, sent = _outlet("video")
+    _forward_frames(outlet, 20)
+    first = sent[0].sequence_number
+    before = len(sent)
+    for _ in range(50):
+        outlet.retransmit(first)
+    assert len(sent) == before + 1
+    time.sleep(RETRANSMIT_SPACING_S)
+    outlet.retransmit(first)
+    assert len(sent) == before + 2, "asked again after the interval: sent again"
+
+
+def test_retransmissions_fill_at_most_their_share_of_the_subscribers_link() -> None:
+    outlet, sent = _outlet("video")
+    link = _linked(outlet, 1)
+    now = time.monotonic()
+    link.estimate(400_000, now)
+    link.choose(now, [300_000.0, 500_000.0], 2)  # budget: 85 % of 400 kbit/s
+    _forward_frames(outlet, 100)
+    before = len(sent)
+    for packet in list(sent):  # every packet asked for at once
+        outlet.retransmit(packet.sequence_number)
+    resent_bytes = sum(len(p.payload) for p in sent[before:])
+    share = 0.85 * 400_000 * LayerSettings().retransmit_share / 8
+    assert 0 < resent_bytes <= share * RETRANSMIT_BURST_S + 1100
 
 
 def test_a_subscribers_pli_makes_the_publisher_send_a_keyframe_it_then_receives() -> None:
@@ -218,6 +257,13 @@ def test_a_paused_video_outlet_sends_nothing_and_resumes_at_a_keyframe_in_sequen
     assert all((b - a) % 65536 == 1 for a, b in zip(numbers, numbers[1:], strict=False))
 
 
+def _linked(outlet: Outlet, layer: int) -> SubscriberLink:
+    """Give the outlet a subscriber link that chose `layer`."""
+    outlet.link = SubscriberLink(LayerSettings())
+    outlet.link.layer = layer
+    return outlet.link
+
+
 def _layered(picture_id: int, temporal_id: int, *, keyframe: bool = False, sync: bool = False,
              start: bool = True) -> bytes:
     """A VP8 payload as Chromium sends L1T2: picture id, TL0PICIDX and the layer in front."""
@@ -229,7 +275,7 @@ def _layered(picture_id: int, temporal_id: int, *, keyframe: bool = False, sync:
 
 def test_a_video_outlet_on_the_base_layer_leaves_out_the_upper_one_without_gaps() -> None:
     outlet, sent = _outlet("video")
-    outlet.want_layer(0)
+    _linked(outlet, 0)
     number = 0
     # Frames of two packets each: a keyframe, then layers 1, 0, 1, 0 ...
     for picture in range(10):
@@ -248,13 +294,13 @@ def test_a_video_outlet_on_the_base_layer_leaves_out_the_upper_one_without_gaps(
 
 def test_a_video_outlet_takes_the_upper_layer_again_at_a_layer_sync_frame() -> None:
     outlet, sent = _outlet("video")
-    outlet.want_layer(0)
+    link = _linked(outlet, 0)
     frames = [(0, 0, True, False), (1, 1, False, False), (2, 0, False, False)]
     frames += [(3, 1, False, False), (4, 0, False, False), (5, 1, False, True),
                (6, 0, False, False), (7, 1, False, False)]
     for number, (picture, layer, keyframe, sync) in enumerate(frames, start=1):
         if picture == 3:
-            outlet.want_layer(1)  # the link has room again: from the next sync frame on
+            link.layer = 1  # the link has room again: from the next sync frame on
         payload = _layered(picture, layer, keyframe=keyframe, sync=sync)
         outlet.forward(_packet(number, payload), vp8.describe(payload), 0.0)
     assert [p.payload[-1] for p in sent] == [0, 2, 4, 5, 6, 7]
@@ -271,7 +317,7 @@ def test_a_late_packet_of_a_left_out_layer_still_fills_its_place() -> None:
                                    _layered(1, 1, start=False))
     outlet.forward(_packet(1, key), vp8.describe(key), 0.0)
     outlet.forward(_packet(2, upper_head), vp8.describe(upper_head), 0.0)
-    outlet.want_layer(0)
+    _linked(outlet, 0)
     base = _layered(2, 0)
     outlet.forward(_packet(4, base), vp8.describe(base), 0.0)  # frame 1's tail (3) still missing
     outlet.forward(_packet(3, upper_tail), vp8.describe(upper_tail), 0.0)

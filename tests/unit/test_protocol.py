@@ -56,9 +56,9 @@ def test_the_relays_video_layers_reach_the_browser_checked_and_nothing_else():
     frame = decode_relay_frame(json.dumps({
         "type": "signal", "room": "r" * 20, "to": "abc", "data": {
             "layers": {"peer1": {"layer": 0, "full": False, "extra": "<b>"}, "peer2": None},
-            "paused": False, "script": "alert(1)"}}))
+            "paused": False, "held": "yes", "script": "alert(1)"}}))
     assert frame["data"] == {"layers": {"peer1": {"layer": 0, "full": False}, "peer2": None},
-                             "paused": False}
+                             "paused": False, "held": False}
 
 
 @pytest.mark.parametrize("layers", [

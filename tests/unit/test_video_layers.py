@@ -181,3 +181,94 @@ def test_one_layer_publishers_never_hold_anyone_back():
     _run(link, 2, 0.0, estimate=200_000, loss=0.3, needs=[400_000.0])
     assert link.publisher_rate_for(1.0, 2) is None
     assert not math.isinf(link.budget_bps)
+
+
+def _trying_the_full_layer(link: SubscriberLink) -> float:
+    """Step the link down on loss, then run it clean until it tries the full layer; returns
+    when the try began."""
+    now = 0.0
+    link.estimate(400_000, now)
+    link.loss(0.3, now)
+    link.choose(now, NEEDS, 2)
+    while link.layer != 1:
+        now += 0.5
+        link.estimate(400_000, now)
+        link.loss(0.0, now)
+        link.choose(now, NEEDS, 2)
+    return now
+
+
+def test_lost_packets_of_a_tried_layer_end_the_try_at_once():
+    """Before the next receiver report: the browser's NACKs say the queue overflows."""
+    link = SubscriberLink(SETTINGS)
+    began = _trying_the_full_layer(link)
+    link.lost(began - 0.2, began + 0.1)  # sent before the try: says nothing about it
+    for _ in range(SETTINGS.probe_lost_packets - 1):
+        link.lost(began + 0.05, began + 0.1)
+    assert link.layer == 1
+    link.lost(began + 0.05, began + 0.1)
+    assert link.layer == 0
+
+
+def test_a_burst_of_lost_packets_steps_down_before_the_next_receiver_report():
+    link = SubscriberLink(SETTINGS)
+    _run(link, 2, 0.0, estimate=2_000_000, loss=0.0)
+    assert link.layer == ALL_LAYERS
+    for k in range(SETTINGS.burst_lost_packets - 1):
+        link.lost(2.0, 2.0 + k * 0.1)  # spread over more than half a second: no burst
+    assert link.layer == ALL_LAYERS
+    for _ in range(SETTINGS.burst_lost_packets):
+        link.lost(3.0, 3.1)
+    assert link.layer == 0
+
+
+def test_a_link_losing_packets_before_its_first_estimate_asks_publishers_for_the_floor():
+    link = SubscriberLink(SETTINGS)
+    _run(link, 1, 0.0, loss=0.3)
+    assert link.layer == 0
+    assert link.publisher_rate_for(0.6, 2) == SETTINGS.publish_floor_bps
+
+
+def test_publishers_stay_held_while_the_full_layer_is_tried_from_the_base():
+    link = SubscriberLink(SETTINGS)
+    _trying_the_full_layer(link)
+    assert link.publisher_rate_for(0.6, 2) is not None, "the try is of the layer alone"
+
+
+def test_video_back_after_audio_only_ends_a_try_under_way_when_it_stopped():
+    """While someone chose audio only nothing is sent to try a layer with."""
+    link = SubscriberLink(SETTINGS)
+    _trying_the_full_layer(link)
+    link.resume()
+    assert link.layer == 0 and link.publisher_rate_for(0.6, 2) is not None
+
+
+def test_a_fallen_estimate_without_loss_never_pauses_video():
+    """After its link was overused a browser's estimate drops to what arrived just then: that
+    can be far below the floor while its link carries the base layers without loss."""
+    link = SubscriberLink(SETTINGS)
+    _run(link, 2, 0.0, estimate=300_000, loss=0.0)
+    chosen = _run(link, 10, 2.0, estimate=40_000, loss=0.0, needs=[150_000.0, 250_000.0])
+    assert None not in chosen
+
+
+def test_going_up_counts_on_what_the_layers_needed_lately():
+    """An encoder spends little for a while after a keyframe: that is no room for more."""
+    link = SubscriberLink(LayerSettings(clean_before_probe_s=60))  # no tries here
+    _run(link, 0.5, 0.0, estimate=300_000, loss=0.3)
+    _run(link, 1.5, 0.5, estimate=300_000, loss=0.0)
+    assert link.layer == 0
+    # Both layers would fit 85 % of 300 kbit/s now, but the full layer needed 500 a second ago.
+    chosen = _run(link, 2, 2.0, estimate=300_000, loss=0.0, needs=[100_000.0, 180_000.0])
+    assert set(chosen) == {0}
+    later = _run(link, 4, 4.0, estimate=300_000, loss=0.0, needs=[100_000.0, 180_000.0])
+    assert later[-1] == 1, "once the peak has passed"
+
+
+def test_a_stale_low_estimate_does_not_keep_a_clean_link_on_the_base_layer():
+    """A browser that received no video for a while (audio only) keeps a low estimate, which
+    grows a few percent a second: the relay tries the full layer on a clean link anyway."""
+    link = SubscriberLink(SETTINGS)
+    _run(link, 0.5, 0.0, estimate=300_000, loss=0.3)
+    chosen = _run(link, 5, 0.5, estimate=44_000, loss=0.0, needs=[75_000.0, 130_000.0])
+    assert 1 in chosen
