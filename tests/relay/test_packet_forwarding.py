@@ -4,6 +4,7 @@ lost packets back from the relay's history, and its keyframe requests reach the 
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 
 from aiortc.rtp import RtpPacket
@@ -149,6 +150,30 @@ def test_retransmissions_fill_at_most_their_share_of_the_subscribers_link() -> N
     resent_bytes = sum(len(p.payload) for p in sent[before:])
     share = 0.85 * 400_000 * LayerSettings().retransmit_share / 8
     assert 0 < resent_bytes <= share * RETRANSMIT_BURST_S + 1100
+
+
+def test_a_member_flooding_nacks_gets_each_packet_again_at_most_once_per_interval() -> None:
+    """A malicious member asking for the same packets again and again (50 NACKs of 20 packets
+    each): the relay sends each again at most once per RETRANSMIT_SPACING_S, not 50 times."""
+    async def scenario() -> None:
+        async with flowing_room() as web:
+            bob = web.browser("r1", "bob")
+            mid = bob.mid_of("alice", "video")
+            ssrc, rtx_ssrc = bob.ssrcs(mid)
+            numbers = [p.sequence_number for p in bob.packets(ssrc)[-20:]]
+            receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.mid == mid)
+            before = len(bob.packets(rtx_ssrc))
+            started = time.monotonic()
+            for _ in range(50):
+                await receiver._send_rtcp_nack(ssrc, numbers)
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(0.5)
+            resent = Counter(int.from_bytes(p.payload[:2], "big")
+                             for p in bob.packets(rtx_ssrc)[before:])
+            assert resent and set(resent) <= set(numbers)
+            assert max(resent.values()) <= 1 + elapsed / RETRANSMIT_SPACING_S, resent
+
+    asyncio.run(scenario())
 
 
 def test_a_subscribers_pli_makes_the_publisher_send_a_keyframe_it_then_receives() -> None:
